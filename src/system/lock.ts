@@ -1,0 +1,124 @@
+// The single-instance lock (DAEMON.md §4.4): `<state>/atmd.lock`, created exclusively, holding
+// `<pid> <start time>`. A lock whose holder is gone (or whose pid was reused) is stale and is
+// cleared without ever removing a fresh lock another starter wrote in the meantime.
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { hasProc, readProcStat } from "./proc.ts";
+
+export interface LockHolder {
+  pid: number;
+  startTime: number;
+}
+
+/** Start time of a process as recorded in the lock: /proc field 22, or 0 without /proc. */
+export function processStartTime(pid: number): number | undefined {
+  if (!hasProc()) return 0;
+  return readProcStat(pid)?.startTime;
+}
+
+/** True when `pid` runs and is not a zombie (DAEMON.md §5.1: a zombie counts as gone). */
+export function processRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid > 2_147_483_647) return false;
+  if (hasProc()) {
+    const st = readProcStat(pid);
+    return st !== undefined && st.state !== "Z" && st.state !== "X";
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === "EPERM";
+  }
+}
+
+export function parseLock(text: string): LockHolder | undefined {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+  if (!m) return undefined;
+  return { pid: Number(m[1]), startTime: Number(m[2]) };
+}
+
+export function readLock(path: string): { text: string; holder: LockHolder | undefined } | undefined {
+  try {
+    const text = readFileSync(path, "utf8");
+    return { text, holder: parseLock(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the holder recorded in a lock is that very process, still running. */
+export function holderAlive(holder: LockHolder | undefined): boolean {
+  if (!holder || !processRunning(holder.pid)) return false;
+  const start = processStartTime(holder.pid);
+  return start !== undefined && (!hasProc() || start === holder.startTime);
+}
+
+export type LockResult = { ok: true } | { ok: false; holder: LockHolder | undefined };
+
+function tryCreate(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "EEXIST") return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Takes the lock for this process, clearing a stale one once. Throws on I/O errors. */
+export function acquireLock(path: string, pid = process.pid): LockResult {
+  const content = `${pid} ${processStartTime(pid) ?? 0}`;
+  if (tryCreate(path, content)) return { ok: true };
+  const current = readLock(path);
+  if (current && holderAlive(current.holder)) return { ok: false, holder: current.holder };
+  if (current) clearStale(path, current.text);
+  if (tryCreate(path, content)) return { ok: true };
+  return { ok: false, holder: readLock(path)?.holder };
+}
+
+/**
+ * Moves a stale lock out of the way without ever deleting a fresh one: rename it to a unique name,
+ * check it still holds the stale content, and put it back (without overwriting) if it does not.
+ */
+function clearStale(path: string, staleText: string): void {
+  const aside = `${path}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // someone else moved it already
+  }
+  let text: string | undefined;
+  try {
+    text = readFileSync(aside, "utf8");
+  } catch {
+    text = undefined;
+  }
+  if (text !== staleText) {
+    try {
+      linkSync(aside, path); // fails if a newer lock exists: then that one wins
+    } catch {
+      /* a newer lock is in place */
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Removes the lock if it is still ours. */
+export function releaseLock(path: string, pid = process.pid): void {
+  const current = readLock(path);
+  if (current?.holder?.pid !== pid) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}

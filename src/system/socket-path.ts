@@ -1,0 +1,105 @@
+// Inspecting the socket path before binding (PROTOCOL.md §2.2, DAEMON.md §4.3): never replace a
+// file that is not a socket, never touch another user's socket, never unlink a live daemon's
+// socket; only a socket that refuses connections is stale and removed.
+import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { LineClient } from "../transport/client.ts";
+
+export type PathCheck =
+  | { kind: "ready" } // nothing there (any stale socket was removed)
+  | { kind: "running"; pid: number } // an atmd answers and told us its pid
+  | { kind: "foreign" } // something answers, but not as atmd
+  | { kind: "refused"; message: string }; // refuse to start with this message
+
+export const MAX_SOCKET_PATH = process.platform === "darwin" ? 103 : 107;
+
+function reason(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  return err.code ?? err.message ?? String(e);
+}
+
+/** Asks whatever listens at `path` for `stats`; resolves to its pid, or null when it is not atmd. */
+export async function askPid(path: string, timeoutMs: number): Promise<number | null> {
+  let c: LineClient | undefined;
+  try {
+    c = await LineClient.connect(path, { timeoutMs });
+    c.request("connect", { client_id: "atmd-probe" });
+    c.request("stats");
+    const first = await c.next(timeoutMs);
+    if (first?.type !== "connected") return null;
+    const stats = await c.next(timeoutMs);
+    return stats?.type === "stats" && typeof stats.pid === "number" ? stats.pid : null;
+  } catch {
+    return null;
+  } finally {
+    c?.close();
+  }
+}
+
+export async function checkSocketPath(path: string): Promise<PathCheck> {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH) {
+    return { kind: "refused", message: `atmd: socket path too long (${bytes} bytes, max ${MAX_SOCKET_PATH}): ${path}` };
+  }
+  let st: ReturnType<typeof lstatSync> | undefined;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOENT") {
+      return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
+    }
+  }
+  if (st === undefined) {
+    const dir = dirname(path);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      return { kind: "refused", message: `atmd: cannot create directory ${dir}: ${reason(e)}` };
+    }
+    return { kind: "ready" };
+  }
+  if (!st.isSocket()) {
+    return { kind: "refused", message: `atmd: ${path} exists and is not a socket; refusing to replace it` };
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    return { kind: "refused", message: `atmd: ${path} belongs to another user (uid ${st.uid}); refusing to use it` };
+  }
+  const probe = await probeConnect(path, 500);
+  if (probe === "live") {
+    const pid = await askPid(path, 1000);
+    return pid === null ? { kind: "foreign" } : { kind: "running", pid };
+  }
+  if (probe !== "refused") return { kind: "refused", message: `atmd: cannot check ${path}: ${probe}` };
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOENT") {
+      return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
+    }
+  }
+  return { kind: "ready" };
+}
+
+/** `live` if a connect succeeds within `ms`, `refused` on ECONNREFUSED, else the error. */
+async function probeConnect(path: string, ms: number): Promise<"live" | "refused" | string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const socket = await Promise.race([
+      Bun.connect({ unix: path, socket: { data() {} } }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })), ms);
+      }),
+    ]);
+    socket.end();
+    return "live";
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ECONNREFUSED") return "refused";
+    // A connect that hangs means a live but busy listener (full backlog): never unlink it.
+    if (code === "ETIMEDOUT") return "live";
+    return reason(e);
+  } finally {
+    clearTimeout(timer);
+  }
+}

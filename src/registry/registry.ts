@@ -1,83 +1,418 @@
-// Interim registry: just enough of SESSIONS.md for the transport to be exercised (sessions by pid
-// from status lines). Replaced by the full model (issue "Session registry").
+// The session registry (SESSIONS.md §3, §4, §6.6, §12.3, §13, §14): one canonical session per
+// pid and per session id, messages in → RegistryEvents out, synchronously and without throwing on
+// client input. The OS is reached only through the System port; the periodic upkeep does its
+// reads asynchronously and applies what it found in one synchronous step.
+import { parseHookData, parseStatusLine } from "../protocol/claude.ts";
+import type { HookData } from "../protocol/claude.ts";
+import { sameGitInfo } from "../system/git.ts";
+import type { GitInfo } from "../system/git.ts";
+import { mapAgentType } from "./models.ts";
+import { applyHook, applyStatusLine, KNOWN_HOOKS, newSession, touch } from "./session.ts";
+import type { Session } from "./session.ts";
+import { realSystem } from "./system.ts";
+import type { System } from "./system.ts";
 import type {
   DiscoveredProcess, DiscoveryResult, RegistryCounters, RegistryEvent, RegistryResult,
   SessionRegistry, SessionView,
 } from "./types.ts";
+import { toView } from "./view.ts";
 
-interface Session { id: string; pid: number; model: string; startedAt: number; lastActivity: number; }
+export type { System };
 
-function iso(ms: number): string {
-  return new Date(Math.floor(ms)).toISOString().replace(/\.(\d{3})Z$/, ".$1000000+00:00");
+export interface RegistryOptions {
+  /** Session cap (ATM_MAX_SESSIONS), default 100. */
+  maxSessions?: number;
+  /** Quiet time after which an unverified session expires (ATM_UNVERIFIED_TTL_SECS × 1000). */
+  unverifiedTtlMs?: number;
+  system?: System;
+}
+
+export const DEFAULT_MAX_SESSIONS = 100;
+export const DEFAULT_UNVERIFIED_TTL_MS = 1_800_000;
+export const SUBAGENT_TTL_MS = 30_000;
+/** Ancestors searched for a subagent's parent (§14.2 rule 4). */
+const SUBAGENT_ANCESTORS = 19;
+/** Bounds for state a flood of messages could otherwise grow within one upkeep period. */
+const MAX_PENDING_SUBAGENTS = 1024;
+const MAX_GIT_CACHE = 1024;
+
+interface PendingSubagent {
+  agentId: string;
+  parentPid: number;
+  parentStartTime: number | undefined;
+  agentType: string;
+  createdAt: number;
+}
+
+type Location =
+  | { kind: "ignore" }
+  | { kind: "create" }
+  | { kind: "apply"; s: Session }
+  | { kind: "rename"; s: Session }
+  | { kind: "move"; s: Session; displaced: Session | undefined };
+
+function fullError(max: number): RegistryResult {
+  return { events: [], error: { code: "registry_full", message: `Registry error: registry is full (max: ${max} sessions)` } };
+}
+
+/** Code-point order (= UTF-8 byte order), which is what the reference's string sort gives. */
+function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; ) {
+    const x = a.codePointAt(i) as number;
+    const y = b.codePointAt(i) as number;
+    if (x !== y) return x < y ? -1 : 1;
+    i += x > 0xffff ? 2 : 1;
+  }
+  return a.length - b.length;
 }
 
 export class Registry implements SessionRegistry {
-  private byPid = new Map<number, Session>();
-  readonly counters: RegistryCounters = { sessionsCreated: 0, sessionsRemoved: 0 };
   readonly maxSessions: number;
-  constructor(opts: { maxSessions?: number; unverifiedTtlMs?: number } = {}) {
-    this.maxSessions = opts.maxSessions ?? 100;
-  }
-  get size(): number { return this.byPid.size; }
+  readonly counters: RegistryCounters = { sessionsCreated: 0, sessionsRemoved: 0 };
+  private readonly ttlMs: number;
+  private readonly sys: System;
+  private readonly byId = new Map<string, Session>();
+  private readonly byPid = new Map<number, Session>();
+  private pendingSubagents: PendingSubagent[] = [];
+  private gitCache = new Map<string, GitInfo>();
 
-  private toView(s: Session, _now: number): SessionView {
-    return {
-      id: s.id, id_short: s.id.slice(0, 8), agent_type: "main", model: s.model, status: "idle",
-      status_label: "idle", activity_detail: null, should_blink: false, status_icon: "-",
-      context_percentage: 0, context_display: "0.0% (0/200K)", context_warning: false,
-      context_critical: false, cost_display: "$0.00", cost_usd: 0, duration_display: "0s",
-      duration_seconds: 0, lines_display: "+0 -0", working_directory: null, needs_attention: false,
-      last_activity_display: "0s ago", age_display: "0s ago", started_at: iso(s.startedAt),
-      last_activity: iso(s.lastActivity), tmux_pane: null, harness: "claude",
-    };
+  constructor(opts: RegistryOptions | number = {}) {
+    const o = typeof opts === "number" ? { maxSessions: opts } : opts;
+    this.maxSessions = o.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.ttlMs = o.unverifiedTtlMs ?? DEFAULT_UNVERIFIED_TTL_MS;
+    this.sys = o.system ?? realSystem;
   }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  // ---- status_update (§5) ------------------------------------------------------------------
 
   statusUpdate(data: unknown, now: number): RegistryResult {
-    if (typeof data !== "object" || data === null || Array.isArray(data)) {
-      return { events: [], error: { code: "parse_error", message: "Parse error: Missing session_id" } };
+    const parsed = parseStatusLine(data);
+    if (!parsed.ok) {
+      const message = parsed.missingSessionId ? "Parse error: Missing session_id" : `Registry error: parse error: ${parsed.detail}`;
+      return { events: [], error: { code: "parse_error", message } };
     }
-    const d = data as Record<string, unknown>;
-    if (typeof d.session_id !== "string") {
-      return { events: [], error: { code: "parse_error", message: "Parse error: Missing session_id" } };
+    const line = parsed.value;
+    const loc = this.locate(line.sessionId, line.pid, false);
+    const events: RegistryEvent[] = [];
+    if (loc.kind === "ignore") return { events };
+    if (loc.kind === "create") {
+      if (line.model === undefined || line.pid === undefined) return { events };
+      if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
+      const s = this.create(line.sessionId, line.pid, now);
+      if (applyStatusLine(s, line, now, true)) this.resolveGitFor(s);
+      events.push({ type: "session_updated", session: toView(s, now) });
+      return { events };
     }
-    const pid = typeof d.pid === "number" && Number.isInteger(d.pid) && d.pid > 0 ? d.pid : undefined;
-    if (pid === undefined) return { events: [] };
-    let s = this.byPid.get(pid);
-    if (!s) {
-      const model = d.model as { display_name?: unknown } | undefined;
-      if (typeof model !== "object" || model === null) return { events: [] };
-      if (this.byPid.size >= this.maxSessions) {
-        return { events: [], error: { code: "registry_full", message: `Registry error: registry is full (max: ${this.maxSessions} sessions)` } };
-      }
-      s = { id: d.session_id, pid, model: typeof model.display_name === "string" ? model.display_name : "Unknown", startedAt: now, lastActivity: now };
-      this.byPid.set(pid, s);
-      this.counters.sessionsCreated++;
-    }
-    s.lastActivity = now;
-    return { events: [{ type: "session_updated", session: this.toView(s, now) }] };
+    const after: Session[] = [];
+    const s = this.reach(loc, line.sessionId, line.pid, line.tmuxPane, events, after, now);
+    if (applyStatusLine(s, line, now, false)) this.resolveGitFor(s);
+    this.publishWithAfter(s, after, events, now);
+    return { events };
   }
 
-  hookEvent(data: unknown, _now: number): RegistryResult {
-    if (typeof data !== "object" || data === null) return { events: [], error: { code: "parse_error", message: "Parse error: expected a JSON object" } };
-    return { events: [] };
+  // ---- hook_event (§6) ---------------------------------------------------------------------
+
+  hookEvent(data: unknown, now: number): RegistryResult {
+    const parsed = parseHookData(data);
+    if (!parsed.ok) return { events: [], error: { code: "parse_error", message: `Parse error: ${parsed.detail}` } };
+    const h = parsed.value;
+    const events: RegistryEvent[] = [];
+    if (!KNOWN_HOOKS.has(h.hookEventName)) {
+      const s = this.byId.get(h.sessionId);
+      if (s !== undefined) {
+        touch(s, now);
+        s.hooksSeen = true;
+      }
+      return { events, unknownHook: true };
+    }
+    if (h.hookEventName === "SessionEnd") {
+      const target = this.byId.get(h.sessionId) ?? (h.pid === undefined ? undefined : this.byPid.get(h.pid));
+      if (target !== undefined && (target.id === h.sessionId || target.id.startsWith("pending-"))) {
+        this.remove(target, events, now);
+      }
+      return { events };
+    }
+    if (h.agentId !== undefined) {
+      if (h.hookEventName === "SubagentStart") this.recordSubagent(h, now);
+      else if (h.hookEventName === "SubagentStop") {
+        this.pendingSubagents = this.pendingSubagents.filter((e) => e.agentId !== h.agentId);
+      }
+    }
+    const loc = this.locate(h.sessionId, h.pid, true);
+    if (loc.kind === "ignore") return { events };
+    if (loc.kind === "create") {
+      if (h.pid === undefined) return { events };
+      if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
+      const s = this.create(h.sessionId, h.pid, now);
+      if (applyHook(s, h, now)) this.resolveGitFor(s);
+      events.push({ type: "session_updated", session: toView(s, now) });
+      this.correlate(s, now, events);
+      return { events };
+    }
+    const after: Session[] = [];
+    const s = this.reach(loc, h.sessionId, h.pid, h.tmuxPane, events, after, now);
+    if (applyHook(s, h, now)) this.resolveGitFor(s);
+    this.publishWithAfter(s, after, events, now);
+    return { events };
   }
+
+  // ---- queries -----------------------------------------------------------------------------
 
   list(now: number): SessionView[] {
-    return [...this.byPid.values()]
-      .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((s) => this.toView(s, now));
+    return [...this.byId.values()]
+      .sort((a, b) => (a.startedAtText < b.startedAtText ? -1 : a.startedAtText > b.startedAtText ? 1 : compareIds(a.id, b.id)))
+      .map((s) => toView(s, now));
   }
 
   view(id: string, now: number): SessionView | undefined {
-    for (const s of this.byPid.values()) if (s.id === id) return this.toView(s, now);
-    return undefined;
+    const s = this.byId.get(id);
+    return s === undefined ? undefined : toView(s, now);
   }
 
-  discovered(_procs: readonly DiscoveredProcess[], _now: number): DiscoveryResult {
-    return { events: [], discovered: 0, failed: 0 };
+  hasPid(pid: number): boolean {
+    return this.byPid.has(pid);
   }
 
-  hasPid(pid: number): boolean { return this.byPid.has(pid); }
-  async cleanup(_now: () => number): Promise<RegistryEvent[]> { return []; }
-  async refreshGit(_now: () => number): Promise<RegistryEvent[]> { return []; }
+  // ---- discovery (§12.3) -------------------------------------------------------------------
+
+  discovered(procs: readonly DiscoveredProcess[], now: number): DiscoveryResult {
+    const events: RegistryEvent[] = [];
+    let discovered = 0;
+    let failed = 0;
+    const sorted = [...procs].sort((a, b) => a.pid - b.pid);
+    for (const p of sorted) {
+      if (!Number.isInteger(p.pid) || p.pid < 1 || p.pid > 4_294_967_295) continue;
+      const id = `pending-${p.pid}`;
+      // A client may already use the pending id for another pid; the id index must stay unique.
+      if (this.byPid.has(p.pid) || this.byId.has(id)) continue;
+      if (this.byId.size >= this.maxSessions) {
+        failed++;
+        continue;
+      }
+      const s = this.create(id, p.pid, now);
+      s.cwd = p.cwd;
+      s.tmuxPane = p.tmuxPane ?? undefined;
+      this.resolveGitFor(s);
+      events.push({ type: "session_updated", session: toView(s, now) });
+      this.correlate(s, now, events);
+      discovered++;
+    }
+    return { events, discovered, failed };
+  }
+
+  // ---- upkeep (§13.2, §11) -----------------------------------------------------------------
+
+  async cleanup(nowFn: () => number): Promise<RegistryEvent[]> {
+    const start = nowFn();
+    this.pendingSubagents = this.pendingSubagents.filter((e) => start - e.createdAt < SUBAGENT_TTL_MS);
+    const checks: { s: Session; id: string; pid: number; startTime: number | undefined }[] = [];
+    for (const s of this.byId.values()) {
+      if (s.pidVerified) checks.push({ s, id: s.id, pid: s.pid, startTime: s.startTime });
+    }
+    const alive = await Promise.all(checks.map((c) => this.sys.pidAlive(c.pid, c.startTime).catch(() => true)));
+    // Applied in one synchronous step, judging each session by its state now (§13.2).
+    const now = nowFn();
+    const events: RegistryEvent[] = [];
+    checks.forEach((c, i) => {
+      if (alive[i] !== false) return;
+      const s = c.s;
+      if (this.byId.get(c.id) !== s || s.pid !== c.pid || !s.pidVerified || s.startTime !== c.startTime) return;
+      this.remove(s, events, now);
+    });
+    for (const s of [...this.byId.values()]) {
+      if (!s.pidVerified && now - s.lastActivity >= this.ttlMs) this.remove(s, events, now);
+    }
+    return events;
+  }
+
+  async refreshGit(nowFn: () => number): Promise<RegistryEvent[]> {
+    const cwds = new Set<string>();
+    for (const s of this.byId.values()) if (s.cwd !== undefined) cwds.add(s.cwd);
+    const list = [...cwds];
+    const infos = await Promise.all(list.map((c) => this.sys.resolveGitAsync(c).catch(() => undefined)));
+    const fresh = new Map<string, GitInfo>();
+    list.forEach((c, i) => {
+      const info = infos[i];
+      if (info !== undefined) fresh.set(c, info);
+    });
+    this.gitCache = fresh; // also forgets directories no session uses any more
+    const now = nowFn();
+    const events: RegistryEvent[] = [];
+    for (const s of this.byId.values()) {
+      if (s.cwd === undefined) continue;
+      const info = fresh.get(s.cwd);
+      if (info === undefined || sameGitInfo(info, s.git)) continue;
+      s.git = info;
+      events.push({ type: "session_updated", session: toView(s, now) });
+    }
+    return events;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** §3.2: which session a message with id `sid` and pid `pid` concerns. */
+  private locate(sid: string, pid: number | undefined, hook: boolean): Location {
+    const a = this.byId.get(sid);
+    if (pid === undefined) return a === undefined ? { kind: "ignore" } : { kind: "apply", s: a };
+    const b = this.byPid.get(pid);
+    if (b !== undefined && b.id === sid) return { kind: "apply", s: b };
+    if (a !== undefined) return { kind: "move", s: a, displaced: b };
+    if (b !== undefined) {
+      // Hooks rename only pending sessions: a nested claude reports its outer session's pid.
+      return hook && !b.id.startsWith("pending-") ? { kind: "apply", s: b } : { kind: "rename", s: b };
+    }
+    return { kind: "create" };
+  }
+
+  /** Performs the rename / move part of a location; returns the session to apply to. */
+  private reach(
+    loc: Exclude<Location, { kind: "ignore" } | { kind: "create" }>, sid: string, pid: number | undefined,
+    tmuxPane: string | undefined, events: RegistryEvent[], after: Session[], now: number,
+  ): Session {
+    const s = loc.s;
+    if (loc.kind === "rename") {
+      const old = s.id;
+      this.byId.delete(old);
+      s.id = sid;
+      this.byId.set(sid, s);
+      events.push({ type: "session_removed", session_id: old });
+      this.rewriteLinks(old, sid, s, after);
+    } else if (loc.kind === "move" && pid !== undefined) {
+      if (loc.displaced !== undefined) this.remove(loc.displaced, events, now);
+      if (this.byPid.get(s.pid) === s) this.byPid.delete(s.pid);
+      s.pid = pid;
+      this.byPid.set(pid, s);
+      const check = this.sys.verifyPid(pid);
+      s.pidVerified = check.verified;
+      s.startTime = check.startTime;
+      // The old pane belonged to the old process.
+      s.tmuxPane = tmuxPane;
+    }
+    return s;
+  }
+
+  private publishWithAfter(s: Session, after: Session[], events: RegistryEvent[], now: number): void {
+    events.push({ type: "session_updated", session: toView(s, now) });
+    for (const o of after) events.push({ type: "session_updated", session: toView(o, now) });
+  }
+
+  private create(id: string, pid: number, now: number): Session {
+    const check = this.sys.verifyPid(pid);
+    const s = newSession(id, pid, now, check.verified, check.startTime);
+    this.byId.set(id, s);
+    this.byPid.set(pid, s);
+    this.counters.sessionsCreated++;
+    return s;
+  }
+
+  /** Removal with link clean-ups (§14.4): `session_removed`, then every session it touched. */
+  private remove(s: Session, events: RegistryEvent[], now: number): void {
+    if (this.byId.get(s.id) === s) this.byId.delete(s.id);
+    if (this.byPid.get(s.pid) === s) this.byPid.delete(s.pid);
+    this.counters.sessionsRemoved++;
+    events.push({ type: "session_removed", session_id: s.id });
+    for (const o of this.byId.values()) {
+      let changed = false;
+      if (o.parentSessionId === s.id) {
+        o.parentSessionId = undefined;
+        changed = true;
+      }
+      const i = o.childSessionIds.indexOf(s.id);
+      if (i !== -1) {
+        o.childSessionIds = o.childSessionIds.filter((c) => c !== s.id);
+        changed = true;
+      }
+      if (changed) events.push({ type: "session_updated", session: toView(o, now) });
+    }
+  }
+
+  /** Rename follow-up (§14.4): other sessions' links now name the new id. */
+  private rewriteLinks(oldId: string, newId: string, self: Session, after: Session[]): void {
+    for (const o of this.byId.values()) {
+      if (o === self) continue;
+      let changed = false;
+      if (o.parentSessionId === oldId) {
+        o.parentSessionId = newId;
+        changed = true;
+      }
+      if (o.childSessionIds.includes(oldId)) {
+        const next: string[] = [];
+        for (const c of o.childSessionIds) {
+          const id = c === oldId ? newId : c;
+          if (!next.includes(id)) next.push(id);
+        }
+        o.childSessionIds = next;
+        changed = true;
+      }
+      if (changed) after.push(o);
+    }
+  }
+
+  private resolveGitFor(s: Session): void {
+    if (s.cwd === undefined) return;
+    let info = this.gitCache.get(s.cwd);
+    if (info === undefined) {
+      info = this.sys.resolveGit(s.cwd);
+      if (this.gitCache.size >= MAX_GIT_CACHE) this.gitCache.clear();
+      this.gitCache.set(s.cwd, info);
+    }
+    s.git = info;
+  }
+
+  private recordSubagent(h: HookData, now: number): void {
+    const parentPid = h.pid ?? this.byId.get(h.sessionId)?.pid;
+    if (parentPid === undefined || h.agentId === undefined) return;
+    if (this.pendingSubagents.length >= MAX_PENDING_SUBAGENTS) this.pendingSubagents.shift();
+    this.pendingSubagents.push({
+      agentId: h.agentId,
+      parentPid,
+      parentStartTime: this.sys.startTime(parentPid),
+      agentType: mapAgentType(h.agentType),
+      createdAt: now,
+    });
+  }
+
+  /** §14.2–14.3: link a newly created session to the parent whose SubagentStart spawned it. */
+  private correlate(child: Session, now: number, events: RegistryEvent[]): void {
+    let chain: number[] | undefined;
+    for (let i = 0; i < this.pendingSubagents.length; ) {
+      const e = this.pendingSubagents[i] as PendingSubagent;
+      const parent = this.byPid.get(e.parentPid);
+      if (now - e.createdAt >= SUBAGENT_TTL_MS || parent === undefined) {
+        this.pendingSubagents.splice(i, 1);
+        continue;
+      }
+      i++;
+      if (e.parentPid === child.pid || parent.id === child.id) continue;
+      if (e.parentStartTime !== undefined && this.sys.startTime(e.parentPid) !== e.parentStartTime) continue;
+      chain ??= this.ancestors(child.pid);
+      if (!chain.includes(e.parentPid)) continue;
+      this.pendingSubagents.splice(i - 1, 1);
+      if (!parent.childSessionIds.includes(child.id)) parent.childSessionIds.push(child.id);
+      child.parentSessionId = parent.id;
+      child.agentType = e.agentType;
+      events.push({ type: "session_updated", session: toView(parent, now) });
+      events.push({ type: "session_updated", session: toView(child, now) });
+      return;
+    }
+  }
+
+  private ancestors(pid: number): number[] {
+    const out: number[] = [];
+    let p = pid;
+    while (out.length < SUBAGENT_ANCESTORS) {
+      const pp = this.sys.parentPid(p);
+      if (pp === undefined) break;
+      out.push(pp);
+      if (pp <= 1) break;
+      p = pp;
+    }
+    return out;
+  }
 }

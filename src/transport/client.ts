@@ -192,7 +192,7 @@ export class LineClient {
 
   /** Half-closes our side (the daemon then finishes and closes). */
   end(): void {
-    if (!this.ended) this.socket.shutdown(true);
+    if (!this.ended) this.socket.shutdown();
   }
 
   close(): void {

@@ -53,6 +53,10 @@ export interface ServerOptions {
 
 type ConnState = "accepted" | "connected" | "closing" | "closed";
 
+/** A refused connection is closed this long after its error line, at most this many at once. */
+const REFUSED_CLOSE_DELAY_MS = 100;
+const MAX_REFUSED_PENDING = 1024;
+
 const encoder = new TextEncoder();
 const SLOW_CONSUMER_LINE = encoder.encode(daemon.error(texts.slowConsumer, "slow_consumer"));
 
@@ -105,6 +109,7 @@ export class Server {
   private discoveryChain: Promise<unknown> = Promise.resolve();
   private readonly timeouts: Timeouts;
   private stopping = false;
+  private refusedPending = 0;
   readonly counters: Omit<StatsCounters, "sessions_created" | "sessions_removed"> = {
     connections_accepted: 0,
     connections_refused: 0,
@@ -245,7 +250,17 @@ export class Server {
       socket.data = null;
       this.opts.log.debug(`connection ${number}: refused (connection cap ${this.opts.maxConnections})`);
       socket.write(daemon.error(texts.tooManyConnections(this.opts.maxConnections), "too_many_connections"));
-      socket.end();
+      // Closing in the same tick makes many clients (Bun's among them) fail their connect with
+      // ECONNRESET before they can read the line; give them a moment, within a bound.
+      if (this.refusedPending >= MAX_REFUSED_PENDING) {
+        socket.end();
+        return;
+      }
+      this.refusedPending++;
+      setTimeout(() => {
+        this.refusedPending--;
+        socket.end();
+      }, REFUSED_CLOSE_DELAY_MS);
       return;
     }
     const c = new Connection(number, socket, (conn) => this.afterFlush(conn));

@@ -1,5 +1,27 @@
-// Placeholder until its issue lands.
+// `atmd hook` (DAEMON.md §10): forward one Claude Code hook event to the daemon and get out of the
+// way. Always exits 0, prints nothing, and never runs past the 100 ms budget: a hard timer exits
+// the process when the budget is used up, whatever is still pending.
+import { BUDGET_MS, debugLog, forward, newState, readStdin } from "../integration/forward.ts";
+
+/** Margin kept for process exit itself, so the whole run stays under the budget. */
+const EXIT_MARGIN_MS = 8;
+
 export async function run(_args: string[]): Promise<number> {
-  process.stderr.write("atmd: 'hook' is not available in this build yet\n");
-  return 1;
+  const state = newState("hook");
+  const deadline = BUDGET_MS - EXIT_MARGIN_MS;
+  const timer = setTimeout(
+    () => {
+      void debugLog(state, "timeout").finally(() => process.exit(0));
+    },
+    Math.max(0, deadline - performance.now()),
+  );
+  try {
+    const bytes = await readStdin();
+    const result = await forward(bytes, state, deadline);
+    await debugLog(state, result);
+  } catch {
+    // fail open
+  }
+  clearTimeout(timer);
+  process.exit(0);
 }

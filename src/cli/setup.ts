@@ -1,9 +1,283 @@
-// Placeholder until its issue lands.
-export async function runSetup(_args: string[]): Promise<number> {
-  process.stderr.write("atmd: 'setup' is not available in this build yet\n");
-  return 1;
+// `atmd setup` and `atmd uninstall` (DAEMON.md §12): the file side — locate, parse, back up, write
+// atomically, stash — around the pure plans of integration/settings.ts.
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { unifiedDiff } from "../integration/diff.ts";
+import { invokedPath, isSelf } from "../integration/self.ts";
+import {
+  type Context,
+  type Json,
+  type Outcome,
+  type Stash,
+  isObject,
+  jsonEqual,
+  planSetup,
+  planUninstall,
+  quoteWord,
+} from "../integration/settings.ts";
+import { configDir, homeDir } from "../system/paths.ts";
+import { EXIT_FAILURE, EXIT_OK, parseArgs } from "./usage.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** `$CLAUDE_CONFIG_DIR/settings.json` when set and non-empty, else `~/.claude/settings.json`. */
+export function settingsPath(env: Env = process.env): string {
+  const d = env.CLAUDE_CONFIG_DIR;
+  return join(d !== undefined && d !== "" ? d : join(homeDir(env), ".claude"), "settings.json");
 }
-export async function runUninstall(_args: string[]): Promise<number> {
-  process.stderr.write("atmd: 'uninstall' is not available in this build yet\n");
-  return 1;
+
+export function stashPath(env: Env = process.env): string {
+  return join(configDir(env), "statusline.json");
+}
+
+/** RFC 3339 UTC, nine fractional digits (SESSIONS.md §8). */
+function timestamp(d: Date): string {
+  return d.toISOString().replace("Z", "000000+00:00");
+}
+
+/** `YYYYMMDDTHHMMSSZ` (§12.5 step 5). */
+function backupStamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, "Z").replaceAll("-", "").replaceAll(":", "");
+}
+
+function errno(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== undefined ? `${code}: ${e.message.replace(/^\w+: /, "")}` : e.message;
+  }
+  return String(e);
+}
+
+interface Loaded {
+  /** The file actually edited (a symlink's target). */
+  target: string;
+  exists: boolean;
+  text: string;
+  mode: number;
+  value: Json;
+}
+
+/** Reads and parses the settings file, or returns the error lines (§12.5 steps 1-3). */
+function loadSettings(path: string, command: string): Loaded | string[] {
+  let target = path;
+  try {
+    if (lstatSync(path).isSymbolicLink()) target = realpathSync(path);
+  } catch {
+    // missing: treated as {} below (a dangling symlink too: we then write the link path's target)
+  }
+  let text: string;
+  let mode = 0o600;
+  try {
+    const st = statSync(target);
+    mode = st.mode & 0o7777;
+    text = readFileSync(target, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      return { target, exists: false, text: "", mode, value: {} };
+    }
+    return [`atmd: cannot read ${path}: ${errno(e)}`];
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return parseError(path, command, e instanceof Error ? e.message : String(e));
+  }
+  if (!isObject(value)) {
+    return parseError(path, command, "the top level is not a JSON object");
+  }
+  return { target, exists: true, text, mode, value };
+}
+
+function parseError(path: string, command: string, reason: string): string[] {
+  return [
+    `atmd: cannot parse ${path}: ${reason}`,
+    `Fix the file or move it away, then run 'atmd ${command}' again.`,
+  ];
+}
+
+function readStash(path: string): { stash: Stash | null; exists: boolean; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return { stash: null, exists: false, text: "" };
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (isObject(v)) {
+      return {
+        stash: { previous: v.previous ?? null, saved_at: typeof v.saved_at === "string" ? v.saved_at : "" },
+        exists: true,
+        text,
+      };
+    }
+  } catch {
+    // an unreadable stash is treated as "no previous status line"
+  }
+  return { stash: null, exists: true, text };
+}
+
+function serialise(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+/** Creates missing directories with mode 0700; existing ones are left alone (§3). */
+function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Writes `text` to a temporary file next to `target` and renames it over (§12.5 step 6). */
+function atomicWrite(target: string, text: string, mode: number): void {
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.atmd-${process.pid}-${Date.now()}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    const buf = Buffer.from(text);
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // ignore
+    }
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    chmodSync(tmp, mode); // the umask must not change the kept mode
+    renameSync(tmp, target);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // ignore
+    }
+    throw e;
+  }
+}
+
+/** Byte-for-byte copy to `<settings>.atm-backup-<stamp>[-N]`, same mode (§12.5 step 5). */
+function backup(path: string, target: string, mode: number, now: Date): string {
+  const base = `${path}.atm-backup-${backupStamp(now)}`;
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (existsSync(name)) continue;
+    copyFileSync(target, name, constants.COPYFILE_EXCL);
+    chmodSync(name, mode);
+    return name;
+  }
+}
+
+async function run(command: "setup" | "uninstall", args: string[]): Promise<number> {
+  const parsed = parseArgs(command, args, { flags: ["--dry-run"] });
+  if (typeof parsed === "number") return parsed;
+  const dryRun = parsed.flags.has("--dry-run");
+  const path = settingsPath();
+  const stashFile = stashPath();
+  const now = new Date();
+
+  const loaded = loadSettings(path, command);
+  if (Array.isArray(loaded)) {
+    process.stderr.write(`${loaded.join("\n")}\n`);
+    return EXIT_FAILURE;
+  }
+  const current = readStash(stashFile);
+  const ctx: Context = {
+    atmd: quoteWord(invokedPath()),
+    isSelf,
+    settingsPath: path,
+    savedAt: timestamp(now),
+  };
+  const plan: Outcome =
+    command === "setup"
+      ? planSetup(loaded.value, current.stash, ctx)
+      : planUninstall(loaded.value, current.stash, current.exists, ctx);
+  if (!plan.ok) {
+    process.stderr.write(`${plan.error}\n`);
+    return EXIT_FAILURE;
+  }
+  // Judged on the JSON values, not on the file's formatting (§12.5 step 4).
+  const settingsChanged = !jsonEqual(loaded.value, plan.settings);
+  const newText = serialise(plan.settings);
+  const newStashText =
+    plan.stash.kind === "write" ? serialise(plan.stash.stash) : plan.stash.kind === "delete" ? "" : current.text;
+
+  if (dryRun) {
+    const label = `(after atmd ${command})`;
+    const out: string[] = [];
+    if (settingsChanged) out.push(unifiedDiff(loaded.text, newText, path, `${path} ${label}`));
+    else out.push("No changes.\n");
+    if (plan.stash.kind !== "keep" && newStashText !== current.text) {
+      out.push(unifiedDiff(current.text, newStashText, stashFile, `${stashFile} ${label}`));
+    }
+    process.stdout.write(out.join(""));
+    return EXIT_OK;
+  }
+
+  if (!plan.changed) {
+    process.stdout.write(
+      command === "setup"
+        ? `atmd is already set up in ${path}; nothing to change.\n`
+        : `atmd is not installed in ${path}; nothing to change.\n`,
+    );
+    return EXIT_OK;
+  }
+
+  const lines: string[] = [];
+  try {
+    if (settingsChanged) {
+      if (loaded.exists) {
+        const b = backup(path, loaded.target, loaded.mode, now);
+        lines.push(`Backed up ${path} to ${b}`);
+      } else {
+        ensureDir(dirname(loaded.target));
+      }
+      atomicWrite(loaded.target, newText, loaded.mode);
+    }
+  } catch (e) {
+    process.stderr.write(`atmd: cannot write ${path}: ${errno(e)}\n`);
+    return EXIT_FAILURE;
+  }
+  try {
+    if (plan.stash.kind === "write") {
+      ensureDir(dirname(stashFile));
+      atomicWrite(stashFile, newStashText, 0o600);
+    } else if (plan.stash.kind === "delete") {
+      unlinkSync(stashFile);
+    }
+  } catch (e) {
+    process.stderr.write(`atmd: cannot write ${stashFile}: ${errno(e)}\n`);
+    return EXIT_FAILURE;
+  }
+  lines.push(...plan.summary);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return EXIT_OK;
+}
+
+export function runSetup(args: string[]): Promise<number> {
+  return run("setup", args);
+}
+
+export function runUninstall(args: string[]): Promise<number> {
+  return run("uninstall", args);
 }

@@ -1,0 +1,62 @@
+// Which executable is "this atmd" (DAEMON.md §12.1): the path written into settings and the test
+// "does this command word resolve to the running executable".
+import { accessSync, constants, realpathSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+
+function isCompiled(): boolean {
+  return Bun.main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(Bun.main);
+}
+
+function realpathOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Finds `name` on PATH like a shell does; the PATH entry joined with the name (links kept). */
+export function searchPath(name: string, env: Record<string, string | undefined> = process.env): string | null {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    const p = resolve(dir === "" ? "." : dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/**
+ * The absolute path by which atmd was invoked (§12.1): argv[0] made absolute against the working
+ * directory, or the PATH entry found for a bare name; symlinks are kept. When running from source
+ * (`bun src/main.ts`), the entry script.
+ */
+export function invokedPath(): string {
+  if (!isCompiled()) return Bun.main;
+  const a0 = process.argv0;
+  if (a0.includes("/")) return isAbsolute(a0) ? a0 : resolve(a0);
+  return searchPath(a0) ?? process.execPath;
+}
+
+let selfReal: string[] | null = null;
+
+/** Does a command word resolve (symlinks followed, bare names via PATH) to this executable? */
+export function isSelf(word: string): boolean {
+  if (selfReal === null) {
+    selfReal = [isCompiled() ? process.execPath : Bun.main]
+      .map(realpathOrNull)
+      .filter((p): p is string => p !== null);
+  }
+  let p = word;
+  if (p.startsWith("~/")) p = join(process.env.HOME ?? "", p.slice(2));
+  else if (!p.includes("/")) {
+    const found = searchPath(p);
+    if (found === null) return false;
+    p = found;
+  }
+  const real = realpathOrNull(p);
+  return real !== null && selfReal.includes(real);
+}

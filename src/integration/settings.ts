@@ -1,0 +1,309 @@
+// What `atmd setup` / `atmd uninstall` do to Claude Code's settings (DAEMON.md §12), as pure
+// functions: old settings value + old stash + context → new settings value + stash action +
+// summary. No file system access here (the "is this the running executable" test is injected).
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The 20 events of DAEMON.md §12.2, in table order; the first four get `"matcher":"*"`. */
+export const MATCHER_EVENTS = ["PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest"] as const;
+export const PLAIN_EVENTS = [
+  "SessionStart",
+  "Setup",
+  "UserPromptSubmit",
+  "UserPromptExpansion",
+  "PostToolBatch",
+  "Notification",
+  "Elicitation",
+  "ElicitationResult",
+  "SubagentStart",
+  "SubagentStop",
+  "PreCompact",
+  "PostCompact",
+  "Stop",
+  "StopFailure",
+  "CwdChanged",
+  "SessionEnd",
+] as const;
+export const HOOK_EVENTS: readonly string[] = [...MATCHER_EVENTS, ...PLAIN_EVENTS];
+
+/** Hook handler timeout in seconds (a safety net only, DAEMON.md §12.2). */
+export const HOOK_TIMEOUT = 5;
+
+/** Quotes a path for a command string: single quotes unless only `[A-Za-z0-9_./+:-]` (§12.1). */
+export function quoteWord(p: string): string {
+  if (p !== "" && /^[A-Za-z0-9_./+:-]+$/.test(p)) return p;
+  return `'${p.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Splits a command into POSIX shell words (quotes and backslashes; no expansion). Null when the
+ * quoting is unbalanced. Enough to recognise `<path> hook` / `<path> statusline`.
+ */
+export function splitShellWords(cmd: string): string[] | null {
+  const words: string[] = [];
+  let cur = "";
+  let inWord = false;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i] as string;
+    if (c === "'") {
+      const end = cmd.indexOf("'", i + 1);
+      if (end < 0) return null;
+      cur += cmd.slice(i + 1, end);
+      i = end;
+      inWord = true;
+    } else if (c === '"') {
+      i++;
+      for (; i < cmd.length && cmd[i] !== '"'; i++) {
+        if (cmd[i] === "\\" && i + 1 < cmd.length && '$`"\\\n'.includes(cmd[i + 1] as string)) i++;
+        cur += cmd[i];
+      }
+      if (i >= cmd.length) return null;
+      inWord = true;
+    } else if (c === "\\") {
+      if (i + 1 < cmd.length) {
+        if (cmd[i + 1] !== "\n") cur += cmd[i + 1];
+        i++;
+      }
+      inWord = true;
+    } else if (c === " " || c === "\t" || c === "\n") {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+/**
+ * atmd's own handler / status line (§12.1): exactly two shell words, the second `sub`, the first
+ * resolving to the running executable (`isSelf`) or with a last path component starting `atmd`.
+ */
+export function isOwnCommand(
+  command: unknown,
+  sub: "hook" | "statusline",
+  isSelf: (word: string) => boolean,
+): boolean {
+  if (typeof command !== "string") return false;
+  const w = splitShellWords(command);
+  if (w === null || w.length !== 2 || w[1] !== sub) return false;
+  const first = w[0] as string;
+  return first.slice(first.lastIndexOf("/") + 1).startsWith("atmd") || isSelf(first);
+}
+
+/** The reference script's handler: its command contains `atm-hook` (§12.1). */
+export function isReferenceCommand(command: unknown): boolean {
+  return typeof command === "string" && command.includes("atm-hook");
+}
+
+export interface Stash {
+  previous: unknown;
+  saved_at: string;
+}
+
+export type StashAction = { kind: "keep" } | { kind: "write"; stash: Stash } | { kind: "delete" };
+
+export interface Context {
+  /** Absolute path of atmd, already quoted for the shell (§12.1). */
+  atmd: string;
+  isSelf: (word: string) => boolean;
+  /** The settings path as shown in messages. */
+  settingsPath: string;
+  /** saved_at of a new stash (SESSIONS.md §8 format). */
+  savedAt: string;
+}
+
+export type Outcome =
+  | { ok: false; error: string }
+  | { ok: true; settings: Json; stash: StashAction; changed: boolean; summary: string[] };
+
+/** Structural JSON equality, key order ignored (changes are judged on values, §12.5 step 4). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+function unexpected(at: string, ctx: Context): Outcome {
+  return { ok: false, error: `atmd: unexpected content at ${at} in ${ctx.settingsPath}; not modified.` };
+}
+
+function describeCommand(v: unknown): string | null {
+  return isObject(v) && v.type === "command" && typeof v.command === "string" ? v.command : null;
+}
+
+/** §12.3 + §12.4. `old` is the parsed settings object; `stash` the current stash file, if any. */
+export function planSetup(old: Json, stash: Stash | null, ctx: Context): Outcome {
+  const next = structuredClone(old);
+  const hookCmd = `${ctx.atmd} hook`;
+  const slCmd = `${ctx.atmd} statusline`;
+
+  let hooks: Json;
+  if (next.hooks === undefined) hooks = {};
+  else if (isObject(next.hooks)) hooks = next.hooks;
+  else return unexpected("hooks", ctx);
+
+  // Validate every event first: nothing is written unless the whole plan works.
+  for (const ev of HOOK_EVENTS) {
+    const arr = hooks[ev];
+    if (arr === undefined) continue;
+    if (!Array.isArray(arr)) return unexpected(`hooks.${ev}`, ctx);
+    for (const entry of arr) {
+      if (!isObject(entry) || !Array.isArray(entry.hooks)) return unexpected(`hooks.${ev}`, ctx);
+    }
+  }
+
+  let installed = 0;
+  let replaced = 0;
+  for (const ev of HOOK_EVENTS) {
+    const arr = (hooks[ev] ?? []) as Json[];
+    const present = arr.some((e) =>
+      (e.hooks as unknown[]).some((h) => isObject(h) && isOwnCommand(h.command, "hook", ctx.isSelf)),
+    );
+    if (present) continue;
+    let removed = false;
+    const kept: Json[] = [];
+    for (const entry of arr) {
+      const hs = entry.hooks as unknown[];
+      const left = hs.filter((h) => !(isObject(h) && isReferenceCommand(h.command)));
+      if (left.length === hs.length) {
+        kept.push(entry);
+        continue;
+      }
+      removed = true;
+      if (left.length > 0) kept.push({ ...entry, hooks: left });
+    }
+    const handler = { type: "command", command: hookCmd, timeout: HOOK_TIMEOUT };
+    const added: Json = (MATCHER_EVENTS as readonly string[]).includes(ev)
+      ? { matcher: "*", hooks: [handler] }
+      : { hooks: [handler] };
+    kept.push(added);
+    hooks[ev] = kept;
+    installed++;
+    if (removed) replaced++;
+  }
+  if (installed > 0) next.hooks = hooks;
+
+  const summary: string[] = [];
+  if (installed > 0) {
+    summary.push(
+      `Installed the atmd hook for ${installed} event${installed === 1 ? "" : "s"}` +
+        (replaced > 0 ? ` (replaced atm-hook in ${replaced}).` : "."),
+    );
+  } else {
+    summary.push(`The atmd hook is already installed for all ${HOOK_EVENTS.length} events.`);
+  }
+
+  // §12.4
+  const sl = next.statusLine;
+  let stashAction: StashAction = { kind: "keep" };
+  const makeLine = (keepFrom: unknown): Json => {
+    const line: Json = { type: "command", command: slCmd };
+    if (isObject(keepFrom)) {
+      for (const k of Object.keys(keepFrom)) if (k !== "type" && k !== "command") line[k] = keepFrom[k];
+    }
+    return line;
+  };
+  if (sl === undefined || sl === null) {
+    next.statusLine = makeLine(null);
+    stashAction = { kind: "write", stash: { previous: null, saved_at: ctx.savedAt } };
+    summary.push("Status line: now 'atmd statusline' (there was none before; it shows atmd's built-in line).");
+  } else if (isObject(sl) && isOwnCommand(sl.command, "statusline", ctx.isSelf)) {
+    summary.push("Status line: already 'atmd statusline'.");
+  } else if (isObject(sl) && isReferenceCommand(sl.command)) {
+    next.statusLine = makeLine(sl);
+    stashAction = { kind: "write", stash: { previous: null, saved_at: ctx.savedAt } };
+    summary.push("Status line: now 'atmd statusline' instead of atm-hook (which printed nothing).");
+  } else {
+    next.statusLine = makeLine(sl);
+    stashAction = { kind: "write", stash: { previous: sl, saved_at: ctx.savedAt } };
+    const prev = describeCommand(sl);
+    summary.push(
+      prev !== null
+        ? `Status line: now 'atmd statusline'; your previous command '${prev}' still runs through it.`
+        : "Status line: now 'atmd statusline'; your previous status line is kept and restored by 'atmd uninstall'.",
+    );
+  }
+  // A stash identical to the current one is no change (only saved_at would differ).
+  if (stashAction.kind === "write" && stash !== null && jsonEqual(stash.previous, stashAction.stash.previous)) {
+    stashAction = { kind: "keep" };
+  }
+
+  const changed = !jsonEqual(old, next) || stashAction.kind !== "keep";
+  summary.push("New Claude Code sessions pick this up; restart running sessions to be sure.");
+  if (next.disableAllHooks === true) {
+    summary.push(
+      `Note: "disableAllHooks" is true in ${ctx.settingsPath}; Claude Code runs neither hooks nor the status line.`,
+    );
+  }
+  return { ok: true, settings: next, stash: stashAction, changed, summary };
+}
+
+/** §12.6. `stashExists` tells whether a stash file is present (it is deleted). */
+export function planUninstall(old: Json, stash: Stash | null, stashExists: boolean, ctx: Context): Outcome {
+  const next = structuredClone(old);
+  const summary: string[] = [];
+  let events = 0;
+  if (next.hooks !== undefined) {
+    if (!isObject(next.hooks)) return unexpected("hooks", ctx);
+    const hooks = next.hooks;
+    for (const ev of Object.keys(hooks)) {
+      const arr = hooks[ev];
+      if (!Array.isArray(arr)) continue;
+      let removed = false;
+      const kept: unknown[] = [];
+      for (const entry of arr) {
+        if (!isObject(entry) || !Array.isArray(entry.hooks)) {
+          kept.push(entry);
+          continue;
+        }
+        const hs = entry.hooks as unknown[];
+        const left = hs.filter((h) => !(isObject(h) && isOwnCommand(h.command, "hook", ctx.isSelf)));
+        if (left.length === hs.length) {
+          kept.push(entry);
+          continue;
+        }
+        removed = true;
+        if (left.length > 0) kept.push({ ...entry, hooks: left });
+      }
+      if (!removed) continue;
+      events++;
+      if (kept.length > 0) hooks[ev] = kept;
+      else delete hooks[ev];
+    }
+    if (events > 0 && Object.keys(hooks).length === 0) delete next.hooks;
+  }
+  if (events > 0) summary.push(`Removed the atmd hook from ${events} event${events === 1 ? "" : "s"}.`);
+
+  const sl = next.statusLine;
+  if (isObject(sl) && isOwnCommand(sl.command, "statusline", ctx.isSelf)) {
+    const prev = stash?.previous;
+    if (prev === undefined || prev === null) {
+      delete next.statusLine;
+      summary.push("Status line: removed (there was none before atmd).");
+    } else {
+      next.statusLine = prev;
+      const cmd = describeCommand(prev);
+      summary.push(cmd !== null ? `Status line: restored '${cmd}'.` : "Status line: restored your previous status line.");
+    }
+  } else if (stashExists && sl !== undefined) {
+    summary.push("Status line: not atmd's (changed since setup); left as it is.");
+  }
+  const stashAction: StashAction = stashExists ? { kind: "delete" } : { kind: "keep" };
+  const changed = !jsonEqual(old, next) || stashExists;
+  return { ok: true, settings: next, stash: stashAction, changed, summary };
+}

@@ -1,0 +1,161 @@
+// `atmd setup` / `atmd uninstall` on real files in a temp HOME (DAEMON.md §12).
+import { describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, MAIN, tempDir } from "../helpers/daemon.ts";
+
+function home(): { dir: string; env: Record<string, string>; settings: string; stash: string } {
+  const dir = tempDir("atmd-setup-");
+  const h = join(dir, "home");
+  mkdirSync(h);
+  return {
+    dir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: h },
+    settings: join(h, ".claude", "settings.json"),
+    stash: join(h, ".config", "atm", "statusline.json"),
+  };
+}
+
+function atmd(env: Record<string, string>, ...args: string[]) {
+  const r = Bun.spawnSync([BUN, MAIN, ...args], { env, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const TYPICAL = `{
+  "model": "opus",
+  "hooks": {
+    "PreToolUse": [
+      { "matcher": "Bash", "hooks": [ { "type": "command", "command": "~/bin/guard.sh" } ] }
+    ],
+    "Stop": [ { "hooks": [ { "type": "command", "command": "notify-send done", "timeout": 10 } ] } ]
+  },
+  "statusLine": { "type": "command", "command": "~/.claude/statusline.sh", "padding": 0 }
+}
+`;
+
+const backups = (settings: string) =>
+  readdirSync(join(settings, "..")).filter((f) => f.startsWith("settings.json.atm-backup-"));
+
+describe("atmd setup", () => {
+  test("no file: created (0600), stash written with previous null, no backup", () => {
+    const h = home();
+    const r = atmd(h.env, "setup");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Installed the atmd hook for 20 events.");
+    const s = JSON.parse(readFileSync(h.settings, "utf8"));
+    expect(Object.keys(s.hooks)).toHaveLength(20);
+    expect(s.hooks.PreToolUse[0].hooks[0]).toEqual({ type: "command", command: `${MAIN} hook`, timeout: 5 });
+    expect(s.statusLine).toEqual({ type: "command", command: `${MAIN} statusline` });
+    expect(statSync(h.settings).mode & 0o777).toBe(0o600);
+    expect(statSync(join(h.settings, "..")).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(readFileSync(h.stash, "utf8")).previous).toBeNull();
+    expect(statSync(h.stash).mode & 0o777).toBe(0o600);
+    expect(backups(h.settings)).toHaveLength(0);
+    expect(readFileSync(h.settings, "utf8").endsWith("}\n")).toBe(true);
+  });
+
+  test("empty object, twice == once; uninstall gives {} back", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, "{}", { mode: 0o640 });
+    expect(atmd(h.env, "setup").code).toBe(0);
+    const once = readFileSync(h.settings, "utf8");
+    const stashOnce = readFileSync(h.stash, "utf8");
+    expect(statSync(h.settings).mode & 0o777).toBe(0o640);
+    expect(backups(h.settings)).toHaveLength(1);
+    const again = atmd(h.env, "setup");
+    expect(again).toMatchObject({ code: 0, stdout: `atmd is already set up in ${h.settings}; nothing to change.\n` });
+    expect(readFileSync(h.settings, "utf8")).toBe(once);
+    expect(readFileSync(h.stash, "utf8")).toBe(stashOnce);
+    expect(backups(h.settings)).toHaveLength(1);
+    const u = atmd(h.env, "uninstall");
+    expect(u.code).toBe(0);
+    expect(JSON.parse(readFileSync(h.settings, "utf8"))).toEqual({});
+    expect(existsSync(h.stash)).toBe(false);
+    expect(atmd(h.env, "uninstall").stdout).toBe(`atmd is not installed in ${h.settings}; nothing to change.\n`);
+  });
+
+  test("other tools' hooks and a custom status line: kept, chained, restored byte-equal in value", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, TYPICAL);
+    const r = atmd(h.env, "setup");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Backed up .*settings\.json to .*settings\.json\.atm-backup-\d{8}T\d{6}Z\n/);
+    expect(r.stdout).toContain("Status line: now 'atmd statusline'; your previous command '~/.claude/statusline.sh' still runs through it.\n");
+    expect(r.stdout).toContain("New Claude Code sessions pick this up; restart running sessions to be sure.\n");
+    const [b] = backups(h.settings);
+    expect(readFileSync(join(h.settings, "..", b as string), "utf8")).toBe(TYPICAL);
+    const s = JSON.parse(readFileSync(h.settings, "utf8"));
+    expect(s.model).toBe("opus");
+    expect(s.hooks.PreToolUse[0].hooks[0].command).toBe("~/bin/guard.sh");
+    expect(s.hooks.Stop[0].hooks[0].command).toBe("notify-send done");
+    expect(s.hooks.Stop).toHaveLength(2);
+    expect(s.statusLine).toEqual({ type: "command", command: `${MAIN} statusline`, padding: 0 });
+    expect(JSON.parse(readFileSync(h.stash, "utf8")).previous).toEqual({ type: "command", command: "~/.claude/statusline.sh", padding: 0 });
+    const u = atmd(h.env, "uninstall");
+    expect(u.stdout).toContain("Removed the atmd hook from 20 events.\nStatus line: restored '~/.claude/statusline.sh'.\n");
+    expect(JSON.parse(readFileSync(h.settings, "utf8"))).toEqual(JSON.parse(TYPICAL));
+    expect(JSON.stringify(JSON.parse(readFileSync(h.settings, "utf8")))).toBe(JSON.stringify(JSON.parse(TYPICAL)));
+    expect(backups(h.settings)).toHaveLength(2);
+  });
+
+  test("invalid JSON and non-objects are refused, file untouched", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    for (const bad of ['{"model": "opus",', "[1,2]", "null"]) {
+      writeFileSync(h.settings, bad);
+      for (const cmd of ["setup", "uninstall"]) {
+        const r = atmd(h.env, cmd);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe("");
+        expect(r.stderr).toMatch(new RegExp(`^atmd: cannot parse ${h.settings.replaceAll(".", "\\.")}: .+\\nFix the file or move it away, then run 'atmd ${cmd}' again\\.\\n$`));
+        expect(readFileSync(h.settings, "utf8")).toBe(bad);
+      }
+      expect(atmd(h.env, "setup", "--dry-run").code).toBe(1);
+    }
+    expect(backups(h.settings)).toHaveLength(0);
+    expect(existsSync(h.stash)).toBe(false);
+  });
+
+  test("unexpected hooks content is refused", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, '{"hooks":{"Stop":{"hooks":[]}}}');
+    const r = atmd(h.env, "setup");
+    expect(r).toMatchObject({ code: 1, stderr: `atmd: unexpected content at hooks.Stop in ${h.settings}; not modified.\n` });
+  });
+
+  test("--dry-run prints the diffs and writes nothing", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, TYPICAL);
+    const r = atmd(h.env, "setup", "--dry-run");
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith(`--- ${h.settings}\n+++ ${h.settings} (after atmd setup)\n@@ `)).toBe(true);
+    expect(r.stdout).toContain(`--- ${h.stash}\n+++ ${h.stash} (after atmd setup)\n@@ -0,0 +1,8 @@\n+{\n+  "previous": {\n`);
+    expect(readFileSync(h.settings, "utf8")).toBe(TYPICAL);
+    expect(existsSync(h.stash)).toBe(false);
+    atmd(h.env, "setup");
+    expect(atmd(h.env, "setup", "--dry-run").stdout).toBe("No changes.\n");
+    expect(atmd(h.env, "setup", "--dry-run", "extra").code).toBe(2);
+    expect(atmd(h.env, "setup", "--force").stderr).toBe("atmd: unknown option '--force' for 'setup'\nRun 'atmd --help' for usage.\n");
+  });
+
+  test("CLAUDE_CONFIG_DIR, and a symlinked settings file stays a link", () => {
+    const h = home();
+    const cfg = join(h.dir, "cfg");
+    const real = join(h.dir, "dotfiles", "settings.json");
+    mkdirSync(join(real, ".."), { recursive: true });
+    mkdirSync(cfg);
+    writeFileSync(real, '{"theme":"dark"}\n');
+    symlinkSync(real, join(cfg, "settings.json"));
+    const env = { ...h.env, CLAUDE_CONFIG_DIR: cfg };
+    expect(atmd(env, "setup").code).toBe(0);
+    expect(JSON.parse(readFileSync(real, "utf8")).theme).toBe("dark");
+    expect(JSON.parse(readFileSync(real, "utf8")).hooks).toBeDefined();
+    expect(readdirSync(cfg).some((f) => f === "settings.json")).toBe(true);
+    expect(lstatSync(join(cfg, "settings.json")).isSymbolicLink()).toBe(true);
+    expect(existsSync(h.settings)).toBe(false);
+  });
+});

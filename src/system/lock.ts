@@ -1,7 +1,7 @@
 // The single-instance lock (DAEMON.md §4.4): `<state>/atmd.lock`, created exclusively, holding
 // `<pid> <start time>`. A lock whose holder is gone (or whose pid was reused) is stale and is
 // cleared without ever removing a fresh lock another starter wrote in the meantime.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hasProc, readProcStat } from "./proc.ts";
 
 export interface LockHolder {
@@ -54,20 +54,27 @@ export function holderAlive(holder: LockHolder | undefined): boolean {
 
 export type LockResult = { ok: true } | { ok: false; holder: LockHolder | undefined };
 
+/**
+ * Creates the lock with its content in one step: the content goes to a unique temp file that is
+ * then hard-linked into place. link() fails with EEXIST like O_EXCL does, but the lock never
+ * exists empty — an empty lock read by a concurrent starter would look stale and be removed.
+ */
 function tryCreate(path: string, content: string): boolean {
-  let fd: number;
+  const tmp = `${path}.new-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, content, { mode: 0o600, flag: "wx" });
   try {
-    fd = openSync(path, "wx", 0o600);
+    linkSync(tmp, path);
+    return true;
   } catch (e) {
     if ((e as { code?: unknown }).code === "EEXIST") return false;
     throw e;
-  }
-  try {
-    writeSync(fd, content);
   } finally {
-    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
-  return true;
 }
 
 /** Takes the lock for this process, clearing a stale one once. Throws on I/O errors. */
@@ -85,7 +92,7 @@ export function acquireLock(path: string, pid = process.pid): LockResult {
  * Moves a stale lock out of the way without ever deleting a fresh one: rename it to a unique name,
  * check it still holds the stale content, and put it back (without overwriting) if it does not.
  */
-function clearStale(path: string, staleText: string): void {
+export function clearStale(path: string, staleText: string): void {
   const aside = `${path}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     renameSync(path, aside);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -81,6 +81,11 @@ describe.if(process.platform === "linux")("Linux /proc", () => {
     const reader = p.stdout.getReader();
     const { value } = await reader.read();
     const child = Number(new TextDecoder().decode(value).trim());
+    // The forked child is a copy of "claude" until it has exec'd sleep: wait for that.
+    const deadline = performance.now() + 5000;
+    while (readFileSync(`/proc/${child}/comm`, "utf8").trim() !== "sleep" && performance.now() < deadline) {
+      await Bun.sleep(5);
+    }
     try {
       expect(isClaudeProcess(p.pid)).toBe(true); // comm == claude
       expect(isClaudeProcess(child)).toBe(false);

@@ -83,6 +83,9 @@ async function compile(target: TargetName, version: string): Promise<void> {
       autoloadDotenv: false,
       autoloadBunfig: false,
     },
+    // Splitting keeps each command in its own chunk, loaded on first use: `atmd hook` then loads
+    // only its own code (measured: 7.6 ms vs 8.6 ms per hook invocation here).
+    splitting: true,
     minify: true,
     sourcemap: "linked",
     bytecode: true,

@@ -1,6 +1,6 @@
 // Forwarding an event or a status line to the daemon, shared by `atmd hook` (DAEMON.md §10) and
 // `atmd statusline` (§11.1). Hot path: keep imports to node built-ins and small local modules.
-import { appendFileSync, mkdirSync, statSync } from "node:fs";
+import { appendFileSync, closeSync, constants as fsConstants, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { outermostClaude } from "../system/claude-process.ts";
 
 /** stdin is read up to this many bytes; more → nothing is sent (DAEMON.md §10.2 step 1). */
@@ -69,10 +69,21 @@ const PROMPT_MAX = 500;
 export async function readStdin(limit: number = STDIN_LIMIT): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of Bun.stdin.stream()) {
-    total += chunk.length;
-    if (total > limit) return null;
-    chunks.push(chunk);
+  // Fast path: whatever is already in the pipe, read synchronously through a non-blocking second
+  // descriptor (Claude Code has written the whole JSON and closed its end by the time we run).
+  // Measured 0.07 ms against 0.4 ms for the stream. It never blocks, so the 100 ms deadline holds.
+  const fast = readAvailable(limit);
+  if (fast === null) return null;
+  for (const c of fast.chunks) {
+    chunks.push(c);
+    total += c.length;
+  }
+  if (!fast.eof) {
+    for await (const chunk of Bun.stdin.stream()) {
+      total += chunk.length;
+      if (total > limit) return null;
+      chunks.push(chunk);
+    }
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array;
   const all = new Uint8Array(total);
@@ -82,6 +93,39 @@ export async function readStdin(limit: number = STDIN_LIMIT): Promise<Uint8Array
     at += c.length;
   }
   return all;
+}
+
+/**
+ * Reads stdin without blocking: `eof` when it reached the end, otherwise the caller continues
+ * with the stream. Null when more than `limit` bytes arrived.
+ */
+function readAvailable(limit: number): { chunks: Uint8Array[]; eof: boolean } | null {
+  const chunks: Uint8Array[] = [];
+  if (process.platform !== "linux") return { chunks, eof: false };
+  let fd: number;
+  try {
+    fd = openSync("/proc/self/fd/0", fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return { chunks, eof: false };
+  }
+  let total = 0;
+  try {
+    for (;;) {
+      const buf = new Uint8Array(65536);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        return { chunks, eof: false }; // EAGAIN: the writer is still at it
+      }
+      if (n === 0) return { chunks, eof: true };
+      total += n;
+      if (total > limit) return null;
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Parses stdin bytes; the object, or null for anything that is not a JSON object. */

@@ -154,7 +154,16 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   };
 
   // 4. Socket path, bind with umask 0177.
-  const check = await checkSocketPath(config.socket);
+  let check = await checkSocketPath(config.socket);
+  if (check.kind === "running" && check.pid === process.pid) {
+    // Our own earlier incarnation in this process (`bun --watch` restarts in place): replace it.
+    try {
+      unlinkSync(config.socket);
+    } catch {
+      /* gone */
+    }
+    check = { kind: "ready" };
+  }
   if (check.kind !== "ready") {
     undoAll();
     if (check.kind === "running") return fail(`Daemon is already running (PID ${check.pid})\nUse 'atmd stop' to stop it first.`);

@@ -82,6 +82,8 @@ export function acquireLock(path: string, pid = process.pid): LockResult {
   const content = `${pid} ${processStartTime(pid) ?? 0}`;
   if (tryCreate(path, content)) return { ok: true };
   const current = readLock(path);
+  // Our own pid: a restart inside the same process (`bun --watch`) — the lock is already ours.
+  if (current?.holder?.pid === pid && holderAlive(current.holder)) return { ok: true };
   if (current && holderAlive(current.holder)) return { ok: false, holder: current.holder };
   if (current) clearStale(path, current.text);
   if (tryCreate(path, content)) return { ok: true };

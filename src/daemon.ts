@@ -134,7 +134,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   // 3. Lock.
   let lock;
   try {
-    lock = acquireLock(paths.lockFile);
+    lock = acquireLock(paths.lockFile, process.pid, { reentrant: true });
   } catch (e) {
     return fail(`atmd: cannot write ${paths.lockFile}: ${(e as Error).message}`);
   }

@@ -77,13 +77,16 @@ function tryCreate(path: string, content: string): boolean {
   }
 }
 
-/** Takes the lock for this process, clearing a stale one once. Throws on I/O errors. */
-export function acquireLock(path: string, pid = process.pid): LockResult {
+/**
+ * Takes the lock for this process, clearing a stale one once. Throws on I/O errors. `reentrant`:
+ * a lock already held by this very process counts as taken (the daemon restarting in place).
+ */
+export function acquireLock(path: string, pid = process.pid, opts: { reentrant?: boolean } = {}): LockResult {
   const content = `${pid} ${processStartTime(pid) ?? 0}`;
   if (tryCreate(path, content)) return { ok: true };
   const current = readLock(path);
   // Our own pid: a restart inside the same process (`bun --watch`) — the lock is already ours.
-  if (current?.holder?.pid === pid && holderAlive(current.holder)) return { ok: true };
+  if (opts.reentrant && current?.holder?.pid === pid && holderAlive(current.holder)) return { ok: true };
   if (current && holderAlive(current.holder)) return { ok: false, holder: current.holder };
   if (current) clearStale(path, current.text);
   if (tryCreate(path, content)) return { ok: true };

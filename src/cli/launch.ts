@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statS
 import { constants } from "node:os";
 import { holderAlive, readLock } from "../system/lock.ts";
 import { socketPath, statePaths } from "../system/paths.ts";
-import { LineClient } from "../transport/client.ts";
+import { probeStats } from "../transport/client.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -72,25 +72,8 @@ export function logTail(path: string, n = TAIL_LINES): string {
 type Probe = { kind: "atmd"; pid: number } | { kind: "other" } | { kind: "none" };
 
 async function probe(socket: string, timeoutMs: number): Promise<Probe> {
-  let c: LineClient | undefined;
-  try {
-    c = await LineClient.connect(socket, { timeoutMs });
-  } catch {
-    return { kind: "none" };
-  }
-  try {
-    c.request("connect", { client_id: "atmd-cli" });
-    c.request("stats");
-    const first = await c.next(timeoutMs);
-    if (first?.type !== "connected") return { kind: "other" };
-    const stats = await c.next(timeoutMs);
-    if (stats?.type === "stats" && typeof stats.pid === "number") return { kind: "atmd", pid: stats.pid };
-    return { kind: "other" };
-  } catch {
-    return { kind: "other" };
-  } finally {
-    c.close();
-  }
+  const r = await probeStats(socket, { connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs, clientId: "atmd-cli" });
+  return r.kind === "stats" ? { kind: "atmd", pid: r.pid } : r;
 }
 
 function exitStatus(proc: { exitCode: number | null; signalCode: NodeJS.Signals | number | null }): number {

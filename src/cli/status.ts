@@ -6,7 +6,7 @@ import { durationDisplay } from "../registry/format.ts";
 import { clearStale, holderAlive, processRunning, processStartTime, readLock } from "../system/lock.ts";
 import { socketPath, statePaths } from "../system/paths.ts";
 import { hasProc, procExe } from "../system/proc.ts";
-import { LineClient } from "../transport/client.ts";
+import { probeStats, type StatsProbe } from "../transport/client.ts";
 import { selfCommand } from "./launch.ts";
 import { parseArgs } from "./usage.ts";
 
@@ -24,28 +24,10 @@ export type Found =
   | { kind: "foreign" }
   | { kind: "none" };
 
-type SocketAnswer = { kind: "stats"; stats: Record<string, unknown>; pid: number } | { kind: "other" } | { kind: "none" };
+type SocketAnswer = StatsProbe;
 
-async function askSocket(socket: string): Promise<SocketAnswer> {
-  let c: LineClient;
-  try {
-    c = await LineClient.connect(socket, { timeoutMs: CONNECT_TIMEOUT_MS });
-  } catch {
-    return { kind: "none" };
-  }
-  try {
-    c.request("connect", { client_id: "atmd-cli" });
-    c.request("stats");
-    const first = await c.next(REPLY_TIMEOUT_MS);
-    if (first?.type !== "connected") return { kind: "other" };
-    const stats = await c.next(REPLY_TIMEOUT_MS);
-    if (stats?.type === "stats" && typeof stats.pid === "number") return { kind: "stats", stats, pid: stats.pid };
-    return { kind: "other" };
-  } catch {
-    return { kind: "other" };
-  } finally {
-    c.close();
-  }
+function askSocket(socket: string): Promise<SocketAnswer> {
+  return probeStats(socket, { connectTimeoutMs: CONNECT_TIMEOUT_MS, replyTimeoutMs: REPLY_TIMEOUT_MS, clientId: "atmd-cli" });
 }
 
 function readPidFile(path: string): number | undefined {

@@ -3,7 +3,7 @@
 // socket; only a socket that refuses connections is stale and removed.
 import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
-import { LineClient } from "../transport/client.ts";
+import { probeStats } from "../transport/client.ts";
 
 export type PathCheck =
   | { kind: "ready" } // nothing there (any stale socket was removed)
@@ -20,20 +20,8 @@ function reason(e: unknown): string {
 
 /** Asks whatever listens at `path` for `stats`; resolves to its pid, or null when it is not atmd. */
 export async function askPid(path: string, timeoutMs: number): Promise<number | null> {
-  let c: LineClient | undefined;
-  try {
-    c = await LineClient.connect(path, { timeoutMs });
-    c.request("connect", { client_id: "atmd-probe" });
-    c.request("stats");
-    const first = await c.next(timeoutMs);
-    if (first?.type !== "connected") return null;
-    const stats = await c.next(timeoutMs);
-    return stats?.type === "stats" && typeof stats.pid === "number" ? stats.pid : null;
-  } catch {
-    return null;
-  } finally {
-    c?.close();
-  }
+  const r = await probeStats(path, { connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs, clientId: "atmd-probe" });
+  return r.kind === "stats" ? r.pid : null;
 }
 
 export async function checkSocketPath(path: string): Promise<PathCheck> {

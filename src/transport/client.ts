@@ -218,3 +218,38 @@ export async function openClient(path: string, clientId?: string, opts: ConnectO
   }
   return c;
 }
+
+/** What answers on a socket: an atmd (its `stats` reply), something else, or nothing. */
+export type StatsProbe =
+  | { kind: "stats"; stats: Record<string, unknown>; pid: number }
+  | { kind: "other" }
+  | { kind: "none" };
+
+/**
+ * Connects, sends `connect` and `stats` in one go and reads the two replies. Used to find the
+ * daemon (status, stop, the `start -d` launcher, the start-up path check).
+ */
+export async function probeStats(
+  path: string,
+  opts: { connectTimeoutMs: number; replyTimeoutMs: number; clientId: string },
+): Promise<StatsProbe> {
+  let c: LineClient;
+  try {
+    c = await LineClient.connect(path, { timeoutMs: opts.connectTimeoutMs });
+  } catch {
+    return { kind: "none" };
+  }
+  try {
+    c.request("connect", { client_id: opts.clientId });
+    c.request("stats");
+    const first = await c.next(opts.replyTimeoutMs);
+    if (first?.type !== "connected") return { kind: "other" };
+    const stats = await c.next(opts.replyTimeoutMs);
+    if (stats?.type === "stats" && typeof stats.pid === "number") return { kind: "stats", stats, pid: stats.pid };
+    return { kind: "other" };
+  } catch {
+    return { kind: "other" };
+  } finally {
+    c.close();
+  }
+}

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import type { Socket, Subprocess } from "bun";
 import { readFileSync, rmSync } from "node:fs";
 import { connectClient, type LineClient } from "../helpers/client.ts";
+import { OPUS, barrier, errLine, expectClosed, killSleepers, livePid, stats, statsUntil, statusData } from "../helpers/protocol.ts";
 import { msg, readUntil, startDaemon, stopAll, type TestDaemon } from "../helpers/daemon.ts";
 
 /** Stops a daemon this test started and removes its temp dir. */
@@ -16,50 +17,20 @@ async function finish(daemon: TestDaemon): Promise<number | null> {
 }
 
 const TEST_TIMEOUTS = "handshake=300,idle=600,stall=500,sweep=50";
-const MODEL = { id: "claude-opus-4-5-20251101", display_name: "Opus 4.5" };
+const MODEL = OPUS;
 const MAX_LINE = 1_048_576;
-const sleepers: Subprocess[] = [];
 
-function livePid(): number {
-  const p = Bun.spawn(["sleep", "300"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  sleepers.push(p);
-  return p.pid;
-}
 
-function statusData(sessionId: string, pid: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { session_id: sessionId, pid, model: MODEL, cwd: "/tmp", ...extra };
-}
 
-const errLine = (message: string, code: string) => JSON.stringify({ type: "error", message, code });
 
 afterAll(async () => {
-  for (const p of sleepers.splice(0)) p.kill("SIGKILL");
+  killSleepers();
   await stopAll();
 });
 
-async function expectClosed(c: LineClient, ms = 3000): Promise<void> {
-  expect(await c.nextLine(ms)).toBeNull();
-}
 
-async function barrier(c: LineClient, seq: number, ms = 5000): Promise<Record<string, unknown>[]> {
-  c.request("ping", { seq });
-  return readUntil(c, (m) => m.type === "pong" && m.seq === seq, ms);
-}
 
-async function stats(c: LineClient): Promise<Record<string, unknown>> {
-  c.request("stats");
-  return c.expect("stats", 10_000);
-}
 
-async function statsUntil(c: LineClient, pred: (s: Record<string, unknown>) => boolean, ms = 10_000): Promise<Record<string, unknown>> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const s = await stats(c);
-    if (pred(s)) return s;
-    if (performance.now() > deadline) throw new Error(`stats condition not met: ${JSON.stringify(s)}`);
-    await Bun.sleep(20);
-  }
-}
 
 const counter = (s: Record<string, unknown>, k: string) => (s.counters as Record<string, number>)[k] as number;
 

@@ -3,9 +3,9 @@
 // subscriptions (filters, re-subscribe, fan-out order, the 64-subscriber cap), how a connection
 // ends, and the `stats` reply.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { rmSync } from "node:fs";
 import { connectClient, type LineClient } from "../helpers/client.ts";
+import { OPUS, barrier, errLine, expectClosed, killSleepers, livePid, stats, statsUntil, statusData } from "../helpers/protocol.ts";
 import { msg, readUntil, startDaemon, stopAll, type TestDaemon } from "../helpers/daemon.ts";
 
 /** Stops a daemon this test started and removes its temp dir. */
@@ -18,49 +18,15 @@ async function finish(daemon: TestDaemon): Promise<number | null> {
 // ---------------------------------------------------------------------------------------------
 // Local helpers
 
-const MODEL = { id: "claude-opus-4-5-20251101", display_name: "Opus 4.5" };
-const sleepers: Subprocess[] = [];
+const MODEL = OPUS;
 
-/** A live process whose pid can carry a session; killed in afterAll. */
-function livePid(): number {
-  const p = Bun.spawn(["sleep", "300"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  sleepers.push(p);
-  return p.pid;
-}
 
-function statusData(sessionId: string, pid: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { session_id: sessionId, pid, model: MODEL, cwd: "/tmp", ...extra };
-}
 
 const enc = new TextEncoder();
-const errLine = (message: string, code: string) => JSON.stringify({ type: "error", message, code });
 
-/** Expects the daemon to close the connection with nothing (more) written. */
-async function expectClosed(c: LineClient, ms = 3000): Promise<void> {
-  expect(await c.nextLine(ms)).toBeNull();
-}
 
-/** Sends a ping and returns every message up to and including its pong. */
-async function barrier(c: LineClient, seq: number, ms = 5000): Promise<Record<string, unknown>[]> {
-  c.request("ping", { seq });
-  return readUntil(c, (m) => m.type === "pong" && m.seq === seq, ms);
-}
 
-async function stats(c: LineClient): Promise<Record<string, unknown>> {
-  c.request("stats");
-  return c.expect("stats");
-}
 
-/** Polls `stats` on `c` until `pred` holds (for effects of other connections' closes). */
-async function statsUntil(c: LineClient, pred: (s: Record<string, unknown>) => boolean, ms = 5000): Promise<Record<string, unknown>> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const s = await stats(c);
-    if (pred(s)) return s;
-    if (performance.now() > deadline) throw new Error(`stats condition not met: ${JSON.stringify(s)}`);
-    await Bun.sleep(20);
-  }
-}
 
 function sessionsOf(m: Record<string, unknown> | null): Record<string, unknown>[] {
   if (m === null) throw new Error("connection closed; expected a session_list");
@@ -79,7 +45,7 @@ function halfClose(c: LineClient): void {
 const ids = (m: Record<string, unknown> | null) => sessionsOf(m).map((s) => s.id as string);
 
 afterAll(async () => {
-  for (const p of sleepers.splice(0)) p.kill("SIGKILL");
+  killSleepers();
   await stopAll();
 });
 

@@ -3,30 +3,16 @@
 // intent it carries. Where the Rust case accepted two outcomes ("error or close", "pong or
 // error"), the test asserts the one PROTOCOL.md gives atmd, exactly.
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { rmSync } from "node:fs";
 import { connectClient, type LineClient } from "../helpers/client.ts";
+import { barrier, errLine, expectClosed, killSleepers, livePid } from "../helpers/protocol.ts";
 import { msg, readUntil, startDaemon, stopAll, type TestDaemon } from "../helpers/daemon.ts";
 
 const MODEL = { id: "claude-sonnet-4-20250514", display_name: "Sonnet 4" };
-const sleepers: Subprocess[] = [];
 
-function livePid(): number {
-  const p = Bun.spawn(["sleep", "300"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-  sleepers.push(p);
-  return p.pid;
-}
 
-const errLine = (message: string, code: string) => JSON.stringify({ type: "error", message, code });
 
-async function expectClosed(c: LineClient, ms = 3000): Promise<void> {
-  expect(await c.nextLine(ms)).toBeNull();
-}
 
-async function barrier(c: LineClient, seq: number, ms = 5000): Promise<Record<string, unknown>[]> {
-  c.request("ping", { seq });
-  return readUntil(c, (m) => m.type === "pong" && m.seq === seq, ms);
-}
 
 // Like the Rust TestServer: a fresh daemon per test.
 let d: TestDaemon;
@@ -34,7 +20,7 @@ beforeEach(async () => {
   d = await startDaemon();
 });
 afterEach(async () => {
-  for (const p of sleepers.splice(0)) p.kill("SIGKILL");
+  killSleepers();
   await d.stop();
   rmSync(d.dir, { recursive: true, force: true });
 });

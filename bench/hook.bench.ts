@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
-const REF_HOOK = "/work/shared/reference/bin/atm-hook";
-const REF_DAEMON = "/work/shared/reference/bin/atmd";
+const REF_HOOK = resolve(ROOT, "../shared/reference/bin/atm-hook");
+const REF_DAEMON = resolve(ROOT, "../shared/reference/bin/atmd");
 
 function flagValue(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);

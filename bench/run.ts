@@ -442,18 +442,24 @@ async function footprint(): Promise<Record<string, number>> {
   }
 }
 
-function hookCommand(): { median_ms: number; baseline_ms: number } | { skipped: string } {
+interface HookBench {
+  rows: Array<{ case: string; daemon: string; median_ms: number }>;
+  ratios: Record<string, number>;
+}
+
+/** Runs bench/hook.bench.ts (the hook under a fake `claude` parent) and keeps its figures. */
+function hookCommand(): { hook_ms: number; empty_ms: number; true_ms: number; reference_ms: number; ratios: Record<string, number> } | { skipped: string } {
   if (argv.includes("--no-hook")) return { skipped: "--no-hook" };
-  const r = Bun.spawnSync(["bun", join(ROOT, "bench", "hook.bench.ts"), "--no-build", "--runs", QUICK ? "10" : "30", "--ref-runs", "0", "--json-only"], {
+  const r = Bun.spawnSync(["bun", join(ROOT, "bench", "hook.bench.ts"), "--no-build", "--runs", QUICK ? "15" : "40", "--ref-runs", QUICK ? "3" : "8"], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
   });
-  const out = dec.decode(r.stdout);
-  const json = out.slice(out.indexOf("{"));
+  const lines = dec.decode(r.stdout).trim().split("\n");
   try {
-    const parsed = JSON.parse(json) as Record<string, unknown>;
-    return parsed as unknown as { median_ms: number; baseline_ms: number };
+    const parsed = JSON.parse(lines[lines.length - 1] ?? "") as HookBench;
+    const up = (c: string) => parsed.rows.find((x) => x.case === c && x.daemon === "up")?.median_ms ?? NaN;
+    return { hook_ms: up("atmd hook"), empty_ms: up("empty compiled bun"), true_ms: up("/bin/true"), reference_ms: up("reference atm-hook"), ratios: parsed.ratios };
   } catch {
     return { skipped: `bench/hook.bench.ts did not produce JSON (exit ${r.exitCode}): ${dec.decode(r.stderr).slice(0, 300)}` };
   }
@@ -522,7 +528,13 @@ async function main(): Promise<void> {
   process.stderr.write("bench: hook command…\n");
   const hook = hookCommand();
   results.hook_command = hook;
-  if ("median_ms" in hook && typeof hook.median_ms === "number") add("atmd hook", "median wall ms (daemon up)", [hook.median_ms]);
+  if ("hook_ms" in hook) {
+    add("atmd hook (daemon up)", "median wall ms", [hook.hook_ms]);
+    add("atmd hook (daemon up)", "empty compiled bun ms", [hook.empty_ms]);
+    add("atmd hook (daemon up)", "/bin/true ms", [hook.true_ms]);
+    add("atmd hook (daemon up)", "hook / empty program", [hook.hook_ms / hook.empty_ms]);
+    if (!Number.isNaN(hook.reference_ms)) add("atmd hook (daemon up)", "hook / reference atm-hook", [hook.hook_ms / hook.reference_ms]);
+  }
 
   results.table = rows.map(([scenario, metric, s]) => ({ scenario, metric, ...s }));
   results.total_seconds = (performance.now() - wall0) / 1000;

@@ -154,3 +154,6 @@ export async function readUntil(
     if (pred(m)) return seen;
   }
 }
+
+/** The reference programs beside the repo (`../shared/reference/bin`), absent in a user's clone. */
+export const REFERENCE_BIN = resolve(ROOT, "../shared/reference/bin");

@@ -4,7 +4,9 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, MAIN, type TestDaemon, startDaemon, stopAll, tempDir } from "../helpers/daemon.ts";
+import { BUN, MAIN, REFERENCE_BIN, type TestDaemon, startDaemon, stopAll, tempDir } from "../helpers/daemon.ts";
+
+const REF_HOOK = join(REFERENCE_BIN, "atm-hook");
 
 afterEach(stopAll);
 afterAll(stopAll);
@@ -173,12 +175,12 @@ describe("atmd hook against a real daemon", () => {
     expect(log).toMatch(new RegExp(`^\\S+ hook hook_event PreToolUse session=8e11bfb5 pid=${r.claudePid} sent \\d+ms\\n$`));
   });
 
-  test.if(Bun.which("socat") !== null && Bun.which("jq") !== null && existsSync("/work/shared/reference/bin/atm-hook"))(
+  test.if(Bun.which("socat") !== null && Bun.which("jq") !== null && existsSync(REF_HOOK))(
     "the reference atm-hook wire format is accepted",
     async () => {
       const d = await startDaemon();
-      const r1 = await underClaude(d.dir, d.env, JSON.stringify(status), "/work/shared/reference/bin/atm-hook");
-      const r2 = await underClaude(d.dir, d.env, JSON.stringify(pre), "/work/shared/reference/bin/atm-hook");
+      const r1 = await underClaude(d.dir, d.env, JSON.stringify(status), REF_HOOK);
+      const r2 = await underClaude(d.dir, d.env, JSON.stringify(pre), REF_HOOK);
       expect(r1.code).toBe(0);
       expect(r2.code).toBe(0);
       const s = await waitSession(d, (x) => x.id === SID && x.activity_detail === "Bash");

@@ -217,7 +217,6 @@ puts JSON.generate(r)
 function referenceDaemon(): string | undefined {
   const candidates = [
     process.env.ATMD_REFERENCE_BIN,
-    "/work/shared/reference/bin/atmd",
     join(import.meta.dir, "../../../shared/reference/bin/atmd"),
   ];
   if (process.platform !== "linux" || process.arch !== "x64") return undefined;

@@ -128,7 +128,6 @@ function referenceDaemon(): string | undefined {
   if (process.platform !== "linux" || process.arch !== "x64") return undefined;
   const candidates = [
     process.env.ATMD_REFERENCE_BIN,
-    "/work/shared/reference/bin/atmd",
     join(import.meta.dir, "../../../shared/reference/bin/atmd"),
   ];
   return candidates.find((p): p is string => p !== undefined && p !== "" && Bun.file(p).size > 0);

@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { unifiedDiff } from "../integration/diff.ts";
-import { invokedPath, isSelf } from "../integration/self.ts";
+import { isSelf, settingsCommandPath } from "../integration/self.ts";
 import {
   type Context,
   type Json,
@@ -202,8 +202,9 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     return EXIT_FAILURE;
   }
   const current = readStash(stashFile);
+  const self = settingsCommandPath(dirname(stashFile));
   const ctx: Context = {
-    atmd: quoteWord(invokedPath()),
+    atmd: quoteWord(self.path),
     isSelf,
     settingsPath: path,
     savedAt: timestamp(now),
@@ -268,6 +269,17 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
   } catch (e) {
     process.stderr.write(`atmd: cannot write ${stashFile}: ${errno(e)}\n`);
     return EXIT_FAILURE;
+  }
+  if (command === "setup" && self.launcher !== undefined) {
+    try {
+      ensureDir(dirname(self.launcher.path));
+      atomicWrite(self.launcher.path, self.launcher.text, 0o700);
+      lines.push(`Running from source: the hooks run ${self.launcher.path}, which starts ${process.execPath} ${Bun.main}.`);
+      lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'setup' instead.");
+    } catch (e) {
+      process.stderr.write(`atmd: cannot write ${self.launcher.path}: ${errno(e)}\n`);
+      return EXIT_FAILURE;
+    }
   }
   lines.push(...plan.summary);
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -60,3 +60,28 @@ export function isSelf(word: string): boolean {
   const real = realpathOrNull(p);
   return real !== null && selfReal.includes(real);
 }
+
+/** A launcher script setup writes when atmd runs from source (see `settingsCommandPath`). */
+export interface Launcher {
+  path: string;
+  text: string;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The executable setup writes into Claude Code's settings. For a compiled atmd, the path it was
+ * invoked by. From source (`bun src/main.ts setup`) the entry script is not executable by itself
+ * and bun may not be on Claude Code's PATH, so setup writes a small launcher `<config>/bin/atmd`
+ * (its name starts with `atmd`, so it counts as atmd's own) that execs this bun with this script.
+ */
+export function settingsCommandPath(configDir: string): { path: string; launcher?: Launcher } {
+  if (isCompiled()) return { path: invokedPath() };
+  const path = join(configDir, "bin", "atmd");
+  const text = `#!/bin/sh\n# Written by 'atmd setup' run from source: runs atmd with the bun that ran setup.\nexec ${shellQuote(
+    process.execPath,
+  )} ${shellQuote(resolve(Bun.main))} "$@"\n`;
+  return { path, launcher: { path, text } };
+}

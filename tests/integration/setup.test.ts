@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { join } from "node:path";
 import { BUN, MAIN, tempDir } from "../helpers/daemon.ts";
 
-function home(): { dir: string; env: Record<string, string>; settings: string; stash: string } {
+function home(): { dir: string; env: Record<string, string>; settings: string; stash: string; launcher: string } {
   const dir = tempDir("atmd-setup-");
   const h = join(dir, "home");
   mkdirSync(h);
@@ -13,6 +13,8 @@ function home(): { dir: string; env: Record<string, string>; settings: string; s
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: h },
     settings: join(h, ".claude", "settings.json"),
     stash: join(h, ".config", "atm", "statusline.json"),
+    // Run from source, setup points Claude Code at a launcher script beside the stash.
+    launcher: join(h, ".config", "atm", "bin", "atmd"),
   };
 }
 
@@ -44,8 +46,13 @@ describe("atmd setup", () => {
     expect(r.stdout).toContain("Installed the atmd hook for 20 events.");
     const s = JSON.parse(readFileSync(h.settings, "utf8"));
     expect(Object.keys(s.hooks)).toHaveLength(20);
-    expect(s.hooks.PreToolUse[0].hooks[0]).toEqual({ type: "command", command: `${MAIN} hook`, timeout: 5 });
-    expect(s.statusLine).toEqual({ type: "command", command: `${MAIN} statusline` });
+    expect(s.hooks.PreToolUse[0].hooks[0]).toEqual({ type: "command", command: `${h.launcher} hook`, timeout: 5 });
+    // The launcher runs this atmd without bun on PATH.
+    const v = Bun.spawnSync([h.launcher, "--version"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe" });
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout.toString()).toMatch(/^atmd \d+\.\d+\.\d+/);
+    expect(statSync(h.launcher).mode & 0o777).toBe(0o700);
+    expect(s.statusLine).toEqual({ type: "command", command: `${h.launcher} statusline` });
     expect(statSync(h.settings).mode & 0o777).toBe(0o600);
     expect(statSync(join(h.settings, "..")).mode & 0o777).toBe(0o700);
     expect(JSON.parse(readFileSync(h.stash, "utf8")).previous).toBeNull();
@@ -91,7 +98,7 @@ describe("atmd setup", () => {
     expect(s.hooks.PreToolUse[0].hooks[0].command).toBe("~/bin/guard.sh");
     expect(s.hooks.Stop[0].hooks[0].command).toBe("notify-send done");
     expect(s.hooks.Stop).toHaveLength(2);
-    expect(s.statusLine).toEqual({ type: "command", command: `${MAIN} statusline`, padding: 0 });
+    expect(s.statusLine).toEqual({ type: "command", command: `${h.launcher} statusline`, padding: 0 });
     expect(JSON.parse(readFileSync(h.stash, "utf8")).previous).toEqual({ type: "command", command: "~/.claude/statusline.sh", padding: 0 });
     const u = atmd(h.env, "uninstall");
     expect(u.stdout).toContain("Removed the atmd hook from 20 events.\nStatus line: restored '~/.claude/statusline.sh'.\n");

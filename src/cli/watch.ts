@@ -4,7 +4,7 @@
 // reconnects with back-off and subscribes again.
 import type { SessionView } from "../registry/types.ts";
 import { socketPath } from "../system/paths.ts";
-import { failureMessage, SessionSet, SessionStream } from "../transport/session-stream.ts";
+import { failureMessage, requestOnce, SessionSet, SessionStream } from "../transport/session-stream.ts";
 import { watchLine } from "./render/lines.ts";
 import { renderScreen, type ScreenState } from "./render/screen.ts";
 import { toView } from "./render/sessions.ts";
@@ -19,11 +19,37 @@ export async function run(args: string[]): Promise<number> {
   if (parsed.flags.has("--json") && parsed.flags.has("--lines")) {
     return usageError("--json and --lines cannot be used together");
   }
-  const sessionId = parsed.positional[0];
   const socket = socketPath();
+  const given = parsed.positional[0];
+  const sessionId = given === undefined ? undefined : await expandId(socket, given);
   if (parsed.flags.has("--json")) return streamText(socket, sessionId, "json");
   if (parsed.flags.has("--lines") || process.stdout.isTTY !== true) return streamText(socket, sessionId, "lines");
   return liveView(socket, sessionId);
+}
+
+/**
+ * Lets `watch` take the short id `atmd list` shows: a unique prefix of a current session's id is
+ * widened to the full id. Anything else is used as given (it may name a session yet to come, and
+ * the filter is the daemon's), with a note on stderr when no current session has that id.
+ */
+async function expandId(socket: string, given: string): Promise<string> {
+  let ids: string[];
+  try {
+    const { message } = await requestOnce(socket, "list_sessions", "session_list");
+    const sessions = Array.isArray(message.sessions) ? message.sessions : [];
+    ids = sessions.map((x: unknown) => (x as { id?: unknown }).id).filter((x): x is string => typeof x === "string");
+  } catch {
+    return given; // the stream reports the daemon's state itself
+  }
+  if (ids.includes(given)) return given;
+  const matches = ids.filter((id) => id.startsWith(given));
+  if (matches.length === 1) return matches[0] as string;
+  process.stderr.write(
+    matches.length > 1
+      ? `atmd: '${given}' matches ${matches.length} sessions; watching the exact id '${given}' (give more of it to pick one).\n`
+      : `atmd: no session '${given}' yet; waiting for it.\n`,
+  );
+  return given;
 }
 
 /** `--json` / `--lines`: the first connection must succeed; later outages are waited out. */

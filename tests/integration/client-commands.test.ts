@@ -389,6 +389,22 @@ describe("atmd watch (scripts)", () => {
     expect(await withTimeout(w.proc.exited, 5000, "watch exit")).toBe(0);
   });
 
+  test("with the short id list shows: widened to the one session it names", async () => {
+    const d = await startDaemon();
+    const c = await d.client("fixture");
+    statusUpdate(c, "f3333333-cccc", sleeper(), "/tmp/h");
+    statusUpdate(c, "f4444444-dddd", sleeper(), "/tmp/i");
+    await sync(c);
+    const w = spawnWatch(["--lines", "f4444444"], d.env);
+    await w.out.waitFor((l) => / list 1 session$/.test(l));
+    hook(c, "f3333333-cccc", "UserPromptSubmit", 0);
+    hook(c, "f4444444-dddd", "UserPromptSubmit", 0);
+    await w.out.waitFor((l) => / updated f4444444 /.test(l));
+    expect(w.out.all.some((l) => l.includes("f3333333"))).toBe(false);
+    w.proc.kill("SIGTERM");
+    expect(await withTimeout(w.proc.exited, 5000, "watch exit")).toBe(0);
+  });
+
   test("--json survives a daemon restart: reconnects, resubscribes, keeps streaming", async () => {
     const d1 = await startDaemon();
     const w = spawnWatch(["--json"], d1.env);

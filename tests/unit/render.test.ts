@@ -149,6 +149,12 @@ describe("ordering", () => {
 });
 
 describe("table", () => {
+  test("discovered sessions show their whole pending-<pid> id, not the common 'pending-' prefix", () => {
+    const lines = renderTable([view({ id: "pending-4101" }), view({ id: "pending-4102" })], { width: 200, color: false });
+    expect(lines.some((l) => l.includes("pending-4101"))).toBe(true);
+    expect(lines.some((l) => l.includes("pending-4102"))).toBe(true);
+  });
+
   const sample = (): SessionView[] => [
     view({ id: "11111111-aaaa", project_root: "/w/alpha", worktree_branch: "main", started_at: at(1), tmux_pane: "%5" }),
     view({

@@ -61,8 +61,11 @@ function project(v: SessionView): string {
 }
 
 function idCell(row: Row): string {
-  if (row.depth === 0) return row.view.id_short;
-  return `${"  ".repeat(row.depth - 1)}└ ${row.view.id_short}`;
+  // A discovered session's id is `pending-<pid>`: its id_short ("pending-") would make every such
+  // row look alike, so the whole id is shown until Claude reports the real one.
+  const id = row.view.id.startsWith("pending-") ? row.view.id : row.view.id_short;
+  if (row.depth === 0) return id;
+  return `${"  ".repeat(row.depth - 1)}└ ${id}`;
 }
 
 function modelCell(v: SessionView): string {

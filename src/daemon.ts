@@ -31,7 +31,7 @@ export function readConfig(env: Env, warn: (msg: string) => void): DaemonConfig 
     const raw = env[name];
     if (raw === undefined || raw === "") return def;
     const n = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
       warn(`invalid ${name}=${JSON.stringify(raw)} (expected an integer ${min}-${max}); using ${def}`);
       return def;
     }
@@ -174,7 +174,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   const startedAtMs = nowMs();
   const monitor = new SelfMonitor(log);
   const registry = new Registry({ maxSessions: config.maxSessions, unverifiedTtlMs: config.unverifiedTtlSecs * 1000 });
-  let scanAbort = new AbortController();
+  const scanAbort = new AbortController();
   const server = new Server({
     socketPath: config.socket,
     registry,
@@ -272,8 +272,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
         removeSocketIfOurs(config.socket, bound, () => server.stopAccepting());
         // 2. Periodic work and any running discovery.
         for (const t of timers) clearInterval(t);
-        scanAbort.abort();
-        scanAbort = new AbortController();
+        scanAbort.abort(); // never replaced: any later scan in this process starts aborted
         // 3. At most 1 s for the outbound queues, then close everything.
         await server.drain(1000, abortFlush);
         server.closeAll();

@@ -33,7 +33,10 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
   try {
     st = lstatSync(path);
   } catch (e) {
-    if ((e as { code?: string }).code !== "ENOENT") {
+    const code = (e as { code?: string }).code;
+    // A file where a directory should be: the parent directory cannot be created.
+    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${reason(e)}` };
+    if (code !== "ENOENT") {
       return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
     }
   }
@@ -62,7 +65,10 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
   try {
     unlinkSync(path);
   } catch (e) {
-    if ((e as { code?: string }).code !== "ENOENT") {
+    const code = (e as { code?: string }).code;
+    // A file where a directory should be: the parent directory cannot be created.
+    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${reason(e)}` };
+    if (code !== "ENOENT") {
       return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
     }
   }

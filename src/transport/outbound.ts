@@ -50,6 +50,8 @@ export class OutboundQueue {
   enqueue(data: Uint8Array, overflowLine?: Uint8Array): EnqueueResult {
     if (this.dead || this.overflowed) return "closed";
     if (this.queued + data.length > this.cap) {
+      // The queue never emptied: the write-stall clock keeps running from when it filled.
+      const since = this.nonEmptySince;
       this.overflowed = true;
       this.chunks = [];
       this.queued = 0;
@@ -63,6 +65,7 @@ export class OutboundQueue {
         }
       }
       if (overflowLine) this.push(overflowLine);
+      if (since !== null && this.queued > 0) this.nonEmptySince = since;
       this.kick();
       return "overflow";
     }

@@ -26,7 +26,7 @@ export interface Timeouts {
   sweepMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { handshakeMs: 10_000, idleMs: 300_000, writeStallMs: 10_000, sweepMs: 1_000 };
+export const DEFAULT_TIMEOUTS: Timeouts = { handshakeMs: 10_000, idleMs: 300_000, writeStallMs: 10_000, sweepMs: 250 };
 
 /** What `stats` needs from the rest of the daemon (PROTOCOL.md §13). */
 export interface DaemonInfo {
@@ -89,8 +89,15 @@ export class Connection {
       MAX_OUTBOUND_BYTES,
       (flush) =>
         queueMicrotask(() => {
-          flush();
-          onFlushed(this);
+          try {
+            flush();
+            onFlushed(this);
+          } catch {
+            // A socket that throws on write/end is gone: drop it rather than the daemon.
+            this.state = "closed";
+            this.out.close();
+            socket.terminate();
+          }
         }),
     );
   }
@@ -110,6 +117,8 @@ export class Server {
   private readonly timeouts: Timeouts;
   private stopping = false;
   private refusedPending = 0;
+  /** Monotonic start time for uptime (the wall clock may jump). */
+  private readonly startedPerf = performance.now();
   readonly counters: Omit<StatsCounters, "sessions_created" | "sessions_removed"> = {
     connections_accepted: 0,
     connections_refused: 0,
@@ -271,7 +280,7 @@ export class Server {
 
   private onData(socket: Socket<Connection | null>, chunk: Uint8Array): void {
     const c = socket.data;
-    if (!c || !c.open) return;
+    if (!c || !c.open || this.stopping) return;
     c.lastReceived = performance.now();
     const result = c.framer.push(chunk, (line) => this.onLine(c, line));
     if (result === "overflow") {
@@ -426,6 +435,7 @@ export class Server {
         const now = this.opts.now();
         const sessions = m.session_id === null ? registry.list(now) : optional(registry.view(m.session_id, now));
         this.reply(c, daemon.sessionList(sessions));
+        if (!c.open) return; // the list itself overflowed the queue: the connection is closing
         c.subscribed = true;
         c.filter = m.session_id;
         this.broadcaster.add(c, m.session_id);
@@ -460,11 +470,12 @@ export class Server {
     c.socket.pause();
     void this.runDiscovery().then(
       (r) => {
-        if (c.open) this.reply(c, daemon.discoveryComplete(r.discovered, r.failed));
+        // During shutdown the scan was aborted: nothing extra is sent (DAEMON.md §8 step 3).
+        if (c.open && !this.stopping) this.reply(c, daemon.discoveryComplete(r.discovered, r.failed));
       },
       (err: unknown) => {
         this.opts.log.warn(`discovery failed: ${errorText(err)}`);
-        if (c.open) this.reply(c, daemon.discoveryComplete(0, 0));
+        if (c.open && !this.stopping) this.reply(c, daemon.discoveryComplete(0, 0));
       },
     ).finally(() => {
       c.busy = false;
@@ -489,6 +500,10 @@ export class Server {
 
   private resumeConnection(c: Connection): void {
     if (!c.open) return;
+    if (this.stopping) {
+      c.inbox = []; // shutting down: stop reading, lines not yet handled are dropped
+      return;
+    }
     while (c.inbox.length > 0 && !c.busy && c.open) {
       const line = c.inbox.shift() as Uint8Array;
       this.handleLine(c, line);
@@ -549,7 +564,8 @@ export class Server {
     for (const c of [...this.conns]) {
       try {
         if (c.out.nonEmptySince !== null && t - c.out.nonEmptySince >= writeStallMs) {
-          this.counters.slow_consumers_dropped++;
+          // A connection already cut off by the 8 MiB rule was counted then.
+          if (!c.out.hasOverflowed) this.counters.slow_consumers_dropped++;
           this.opts.log.warn(`connection ${c.number} (${c.clientId}): write stalled for ${writeStallMs / 1000} s; closing`);
           this.drop(c);
         } else if (c.state === "accepted" && t - c.acceptedAt >= handshakeMs) {
@@ -580,14 +596,13 @@ export class Server {
 
   private stats(): StatsReply {
     const { info, registry } = this.opts;
-    const now = this.opts.now();
     return {
       version: info.version,
       protocol_version: PROTOCOL_VERSION,
       pid: info.pid,
       socket: this.opts.socketPath,
       started_at: info.startedAt,
-      uptime_seconds: Math.max(0, Math.floor((now - info.startedAtMs) / 1000)),
+      uptime_seconds: Math.max(0, Math.floor((performance.now() - this.startedPerf) / 1000)),
       sessions: registry.size,
       max_sessions: registry.maxSessions,
       connections: this.conns.size,

@@ -385,6 +385,50 @@ describe("slow consumers (§11)", () => {
     await finish(d);
   }, 90_000);
 
+  // Needs a peer that truly never reads (a paused Bun socket still drains the kernel buffer).
+  test.skipIf(Bun.which("python3") === null)(
+    "a client cut off by the 8 MiB rule that still does not read is counted once, not again by the write stall",
+    async () => {
+      const d = await startDaemon({ env: { ATMD_TEST_TIMEOUTS_MS: TEST_TIMEOUTS } });
+      const pub = await d.client("publisher");
+      for (let i = 0; i < 30; i++) pub.request("status_update", { data: statusData(`${BIG_ID}-${i}`, livePid()) });
+      await barrier(pub, 1);
+      // Pipelines 800 list_sessions (about 30 MB of replies) and never reads a byte.
+      const script = [
+        "import socket, sys, time",
+        "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
+        `line = b'{"protocol_version":{"major":1,"minor":0},"type":"list_sessions"}\\n'`,
+        // First fill the kernel buffers (so later replies wait for a drain that never comes),
+        // then push the queue over 8 MiB.
+        `s.sendall(b'{"protocol_version":{"major":1,"minor":0},"type":"connect"}\\n' + line * 40)`,
+        "time.sleep(0.3)",
+        "s.sendall(line * 760)",
+        "time.sleep(8)",
+      ].join("\n");
+      const hog = Bun.spawn(["python3", "-c", script, d.socket], { stdout: "ignore", stderr: "inherit" });
+      try {
+        const observer = await d.client("observer");
+        await statsUntil(observer, (s) => counter(s, "slow_consumers_dropped") >= 1, 20_000);
+        // Its queue cannot drain, so the 500 ms write stall closes it next; that close must not
+        // count the same connection again. (Waiting for something not to happen.)
+        // Keep asking (which also keeps the observer from idling out) for 1.5 s: 3x the stall.
+        const until = performance.now() + 1500;
+        let most = 0;
+        await statsUntil(observer, (s) => {
+          most = Math.max(most, counter(s, "slow_consumers_dropped"));
+          return performance.now() > until;
+        }, 5_000);
+        expect(most).toBe(1);
+        observer.close();
+      } finally {
+        hog.kill();
+      }
+      pub.close();
+      await finish(d);
+    },
+    60_000,
+  );
+
   test("a subscriber whose queue stays non-empty past the write stall (500 ms) is closed silently", async () => {
     const d = await startDaemon({ env: { ATMD_TEST_TIMEOUTS_MS: TEST_TIMEOUTS } });
     const pub = await d.client("publisher");

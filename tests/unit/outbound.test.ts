@@ -107,6 +107,18 @@ describe("OutboundQueue", () => {
     expect(q.nonEmptySince).toBe(100);
   });
 
+  test("an overflow keeps the write-stall clock running from when the queue filled", () => {
+    let t = 0;
+    const s = fakeSocket(6);
+    const m = manual();
+    const q = new OutboundQueue(s.write, 15, m.schedule, () => t);
+    q.enqueue(enc.encode("line1\nline2\n"));
+    m.run(); // "line1\n" written; "line2\n" waits for drain, at a line boundary
+    t = 9000;
+    q.enqueue(enc.encode("z".repeat(20)), enc.encode("ERR\n"));
+    expect(q.nonEmptySince).toBe(0);
+  });
+
   test("a closed socket (-1) drops the queue", () => {
     const s = fakeSocket();
     s.state.closed = true;

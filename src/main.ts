@@ -1,6 +1,9 @@
 #!/usr/bin/env bun
-// argv -> command. Nothing runs at import time and every command is imported lazily, so the hot
-// paths Claude Code calls on every event (`hook`, `statusline`) load only their own code.
+// argv -> command. Nothing runs at import time. Every command is imported lazily (a chunk of its
+// own in the compiled binary) except `hook`, the one Claude Code waits for before every tool call:
+// its small module graph sits in the entry chunk, saving the load of separate chunks (measured
+// 6.75 vs 6.91 ms per hook in one run, bench/hook.bench.ts style).
+import { run as runHook } from "./cli/hook.ts";
 import { usageError } from "./cli/usage.ts";
 
 type Runner = (args: string[]) => Promise<number>;
@@ -9,7 +12,7 @@ const COMMANDS: Record<string, () => Promise<Runner>> = {
   start: async () => (await import("./cli/start.ts")).run,
   stop: async () => (await import("./cli/stop.ts")).run,
   status: async () => (await import("./cli/status.ts")).run,
-  hook: async () => (await import("./cli/hook.ts")).run,
+  hook: async () => runHook,
   statusline: async () => (await import("./cli/statusline.ts")).run,
   setup: async () => (await import("./cli/setup.ts")).runSetup,
   uninstall: async () => (await import("./cli/setup.ts")).runUninstall,

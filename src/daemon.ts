@@ -168,6 +168,9 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     undoAll();
     if (check.kind === "running") return fail(`Daemon is already running (PID ${check.pid})\nUse 'atmd stop' to stop it first.`);
     if (check.kind === "foreign") return fail(`Another daemon is already listening on ${config.socket}\nUse 'atmd stop' to stop it first.`);
+    if (check.kind === "busy") {
+      return fail(`Daemon is already running on ${config.socket} (it is at its connection cap)\nUse 'atmd stop' to stop it first.`);
+    }
     return fail(check.message);
   }
 

@@ -73,7 +73,8 @@ type Probe = { kind: "atmd"; pid: number } | { kind: "other" } | { kind: "none" 
 
 async function probe(socket: string, timeoutMs: number): Promise<Probe> {
   const r = await probeStats(socket, { connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs, clientId: "atmd-cli" });
-  return r.kind === "stats" ? { kind: "atmd", pid: r.pid } : r;
+  if (r.kind === "stats") return { kind: "atmd", pid: r.pid };
+  return r.kind === "busy" ? { kind: "other" } : r; // at its cap: a daemon, not provably ours
 }
 
 function exitStatus(proc: { exitCode: number | null; signalCode: NodeJS.Signals | number | null }): number {

@@ -95,7 +95,9 @@ export async function findDaemon(env: Env = process.env): Promise<Found> {
   }
 
   removeLeftovers(paths.lockFile, paths.pidFile, lock?.text);
-  return answer.kind === "other" ? { kind: "foreign" } : { kind: "none" };
+  // An atmd at its connection cap with no lock here (another state directory) is still a daemon
+  // on this socket; report it as listening rather than as absent.
+  return answer.kind === "other" || answer.kind === "busy" ? { kind: "foreign" } : { kind: "none" };
 }
 
 /**

@@ -8,6 +8,7 @@ import { probeStats } from "../transport/client.ts";
 export type PathCheck =
   | { kind: "ready" } // nothing there (any stale socket was removed)
   | { kind: "running"; pid: number } // an atmd answers and told us its pid
+  | { kind: "busy" } // an atmd answers but is at its connection cap
   | { kind: "foreign" } // something answers, but not as atmd
   | { kind: "refused"; message: string }; // refuse to start with this message
 
@@ -18,10 +19,10 @@ function reason(e: unknown): string {
   return err.code ?? err.message ?? String(e);
 }
 
-/** Asks whatever listens at `path` for `stats`; resolves to its pid, or null when it is not atmd. */
-export async function askPid(path: string, timeoutMs: number): Promise<number | null> {
+/** Asks whatever listens at `path` for `stats`: its pid, `busy` (an atmd at its cap), or null. */
+export async function askPid(path: string, timeoutMs: number): Promise<number | "busy" | null> {
   const r = await probeStats(path, { connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs, clientId: "atmd-probe" });
-  return r.kind === "stats" ? r.pid : null;
+  return r.kind === "stats" ? r.pid : r.kind === "busy" ? "busy" : null;
 }
 
 export async function checkSocketPath(path: string): Promise<PathCheck> {
@@ -59,7 +60,7 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
   const probe = await probeConnect(path, 500);
   if (probe === "live") {
     const pid = await askPid(path, 1000);
-    return pid === null ? { kind: "foreign" } : { kind: "running", pid };
+    return pid === null ? { kind: "foreign" } : pid === "busy" ? { kind: "busy" } : { kind: "running", pid };
   }
   if (probe !== "refused") return { kind: "refused", message: `atmd: cannot check ${path}: ${probe}` };
   try {

@@ -222,6 +222,8 @@ export async function openClient(path: string, clientId?: string, opts: ConnectO
 /** What answers on a socket: an atmd (its `stats` reply), something else, or nothing. */
 export type StatsProbe =
   | { kind: "stats"; stats: Record<string, unknown>; pid: number }
+  /** An atmd that refused us for its connection cap (only atmd sends that code). */
+  | { kind: "busy" }
   | { kind: "other" }
   | { kind: "none" };
 
@@ -243,6 +245,7 @@ export async function probeStats(
     c.request("connect", { client_id: opts.clientId });
     c.request("stats");
     const first = await c.next(opts.replyTimeoutMs);
+    if (first?.type === "error" && first.code === "too_many_connections") return { kind: "busy" };
     if (first?.type !== "connected") return { kind: "other" };
     const stats = await c.next(opts.replyTimeoutMs);
     if (stats?.type === "stats" && typeof stats.pid === "number") return { kind: "stats", stats, pid: stats.pid };

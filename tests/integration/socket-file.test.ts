@@ -79,6 +79,20 @@ describe("socket file", () => {
     await finish(d);
   });
 
+  test("a live daemon at its connection cap is still recognised: exit 1, already running, not stolen", async () => {
+    const d = await startDaemon({ env: { ATM_MAX_CONNECTIONS: "1" } });
+    const { openClient } = await import("../helpers/client.ts");
+    const holder = await openClient(d.socket, "holder"); // takes the only slot
+    const ino = lstatSync(d.socket).ino;
+    const other = tempDir();
+    const r = await startExpectingExit(privateEnv(other, { ATM_SOCKET: d.socket }), other);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Daemon is already running on ${d.socket} (it is at its connection cap)\nUse 'atmd stop' to stop it first.\n`);
+    expect(lstatSync(d.socket).ino).toBe(ino);
+    holder.close();
+    await finish(d);
+  });
+
   test("a stale socket (nobody listening) is replaced and served", async () => {
     const dir = tempDir();
     const socket = join(dir, "atm.sock");

@@ -225,28 +225,8 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
 
   // 6. Periodic work, each once right away.
   const timers: Array<ReturnType<typeof setInterval>> = [];
-  let cleanupRunning = false;
-  const cleanup = () => {
-    if (cleanupRunning) return;
-    cleanupRunning = true;
-    registry.cleanup(nowMs).then(
-      (events) => server.publish(events),
-      (err: unknown) => log.error(`cleanup tick failed: ${(err as Error).message}`),
-    ).finally(() => {
-      cleanupRunning = false;
-    });
-  };
-  let gitRunning = false;
-  const refreshGit = () => {
-    if (gitRunning) return;
-    gitRunning = true;
-    registry.refreshGit(nowMs).then(
-      (events) => server.publish(events),
-      (err: unknown) => log.error(`git refresh failed: ${(err as Error).message}`),
-    ).finally(() => {
-      gitRunning = false;
-    });
-  };
+  const cleanup = periodic("cleanup tick", () => registry.cleanup(nowMs), (events) => server.publish(events), log);
+  const refreshGit = periodic("git refresh", () => registry.refreshGit(nowMs), (events) => server.publish(events), log);
   cleanup();
   refreshGit();
   monitor.sample();
@@ -307,6 +287,34 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
       resolveExit(1);
     });
   });
+}
+
+/** A run that takes longer than this is given up on (a hung file system), so the next can start. */
+const PERIODIC_STALL_MS = 30_000;
+
+/**
+ * Wraps a periodic async job so runs never overlap, and a run stuck on a hung file system (a
+ * promise that never settles) does not stop every later run: after PERIODIC_STALL_MS it is
+ * abandoned with a warning.
+ */
+function periodic<T>(name: string, run: () => Promise<T>, done: (result: T) => void, log: Logger): () => void {
+  let startedAt: number | null = null;
+  let generation = 0;
+  return () => {
+    if (startedAt !== null) {
+      if (performance.now() - startedAt < PERIODIC_STALL_MS) return;
+      log.warn(`${name} has not finished after ${PERIODIC_STALL_MS / 1000} s; starting a new one`);
+    }
+    const mine = ++generation;
+    startedAt = performance.now();
+    run().then(
+      // Published even when late: the registry has already changed.
+      (result) => done(result),
+      (err: unknown) => log.error(`${name} failed: ${(err as Error).message}`),
+    ).finally(() => {
+      if (mine === generation) startedAt = null;
+    });
+  };
 }
 
 /**

@@ -35,6 +35,8 @@ const SUBAGENT_ANCESTORS = 19;
 /** Bounds for state a flood of messages could otherwise grow within one upkeep period. */
 const MAX_PENDING_SUBAGENTS = 1024;
 const MAX_GIT_CACHE = 1024;
+/** How long a git lookup on the message path is reused (see resolveGitFor). */
+const GIT_FRESH_MS = 1000;
 
 interface PendingSubagent {
   agentId: string;
@@ -76,7 +78,8 @@ export class Registry implements SessionRegistry {
   private readonly byId = new Map<string, Session>();
   private readonly byPid = new Map<number, Session>();
   private pendingSubagents: PendingSubagent[] = [];
-  private gitCache = new Map<string, GitInfo>();
+  /** cwd -> git info and when (message clock) it was read; see resolveGitFor. */
+  private gitCache = new Map<string, { info: GitInfo; at: number }>();
 
   constructor(opts: RegistryOptions | number = {}) {
     const o = typeof opts === "number" ? { maxSessions: opts } : opts;
@@ -105,13 +108,13 @@ export class Registry implements SessionRegistry {
       if (line.model === undefined || line.pid === undefined) return { events };
       if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
       const s = this.create(line.sessionId, line.pid, now);
-      if (applyStatusLine(s, line, now, true)) this.resolveGitFor(s);
+      if (applyStatusLine(s, line, now, true)) this.resolveGitFor(s, now);
       events.push({ type: "session_updated", session: toView(s, now) });
       return { events };
     }
     const after: Session[] = [];
     const s = this.reach(loc, line.sessionId, line.pid, line.tmuxPane, events, after, now);
-    if (applyStatusLine(s, line, now, false)) this.resolveGitFor(s);
+    if (applyStatusLine(s, line, now, false)) this.resolveGitFor(s, now);
     this.publishWithAfter(s, after, events, now);
     return { events };
   }
@@ -150,14 +153,14 @@ export class Registry implements SessionRegistry {
       if (h.pid === undefined) return { events };
       if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
       const s = this.create(h.sessionId, h.pid, now);
-      if (applyHook(s, h, now)) this.resolveGitFor(s);
+      if (applyHook(s, h, now)) this.resolveGitFor(s, now);
       events.push({ type: "session_updated", session: toView(s, now) });
       this.correlate(s, now, events);
       return { events };
     }
     const after: Session[] = [];
     const s = this.reach(loc, h.sessionId, h.pid, h.tmuxPane, events, after, now);
-    if (applyHook(s, h, now)) this.resolveGitFor(s);
+    if (applyHook(s, h, now)) this.resolveGitFor(s, now);
     this.publishWithAfter(s, after, events, now);
     return { events };
   }
@@ -198,7 +201,7 @@ export class Registry implements SessionRegistry {
       const s = this.create(id, p.pid, now);
       s.cwd = p.cwd;
       s.tmuxPane = p.tmuxPane ?? undefined;
-      this.resolveGitFor(s);
+      this.resolveGitFor(s, now);
       events.push({ type: "session_updated", session: toView(s, now) });
       this.correlate(s, now, events);
       discovered++;
@@ -236,13 +239,17 @@ export class Registry implements SessionRegistry {
     for (const s of this.byId.values()) if (s.cwd !== undefined) cwds.add(s.cwd);
     const list = [...cwds];
     const infos = await Promise.all(list.map((c) => this.sys.resolveGitAsync(c).catch(() => undefined)));
+    const now = nowFn();
     const fresh = new Map<string, GitInfo>();
+    const cache = new Map<string, { info: GitInfo; at: number }>();
     list.forEach((c, i) => {
       const info = infos[i];
-      if (info !== undefined) fresh.set(c, info);
+      if (info !== undefined) {
+        fresh.set(c, info);
+        cache.set(c, { info, at: now });
+      }
     });
-    this.gitCache = fresh; // also forgets directories no session uses any more
-    const now = nowFn();
+    this.gitCache = cache; // also forgets directories no session uses any more
     const events: RegistryEvent[] = [];
     for (const s of this.byId.values()) {
       if (s.cwd === undefined) continue;
@@ -354,14 +361,22 @@ export class Registry implements SessionRegistry {
     }
   }
 
-  private resolveGitFor(s: Session): void {
+  /**
+   * Git info for a session's cwd on the message path (§11 triggers). A lookup younger than
+   * GIT_FRESH_MS is reused: status lines of a session outside any repo would otherwise walk to `/`
+   * on every line. So a repository created or switched a moment ago shows up within that time
+   * (and at the latest with the 5 s refresh), not always in the very message that follows.
+   */
+  private resolveGitFor(s: Session, now: number): void {
     if (s.cwd === undefined) return;
-    let info = this.gitCache.get(s.cwd);
-    if (info === undefined) {
-      info = this.sys.resolveGit(s.cwd);
-      if (this.gitCache.size >= MAX_GIT_CACHE) this.gitCache.clear();
-      this.gitCache.set(s.cwd, info);
+    const hit = this.gitCache.get(s.cwd);
+    if (hit !== undefined && now - hit.at >= 0 && now - hit.at < GIT_FRESH_MS) {
+      s.git = hit.info;
+      return;
     }
+    const info = this.sys.resolveGit(s.cwd);
+    if (this.gitCache.size >= MAX_GIT_CACHE) this.gitCache.clear();
+    this.gitCache.set(s.cwd, { info, at: now });
     s.git = info;
   }
 

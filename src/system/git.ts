@@ -1,8 +1,8 @@
 // Git project root, worktree path and branch of a working directory (SESSIONS.md §11), read
 // straight from `.git` entries without running git. The walk is written once as a generator of
 // file-system questions so the same rules drive a synchronous and an asynchronous reader.
-import { readFileSync, statSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync as readSyncFd, statSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
 
 export interface GitInfo {
   projectRoot?: string;
@@ -114,11 +114,37 @@ function kindSync(path: string): Kind {
   }
 }
 
+/** `.git` files and HEAD are a few bytes; anything bigger is not what we look for. */
+const MAX_READ = 64 * 1024;
+const decoder = new TextDecoder();
+
+/**
+ * Reads a small regular file. Opened non-blocking and checked with fstat first, so a FIFO or a
+ * device planted where HEAD should be (`mkfifo .git/HEAD`, a link to /dev/zero) can neither hang
+ * the daemon nor make it read without end: it counts as unreadable.
+ */
 function readSync(path: string): string | undefined {
+  let fd: number;
   try {
-    return readFileSync(fsPath(path), "utf8");
+    fd = openSync(fsPath(path), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch {
     return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = new Uint8Array(MAX_READ);
+    let n = 0;
+    for (;;) {
+      const r = readSyncFd(fd, buf, n, buf.length - n, null);
+      if (r <= 0) break;
+      n += r;
+      if (n === buf.length) return undefined;
+    }
+    return decoder.decode(buf.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -132,10 +158,27 @@ async function kindAsync(path: string): Promise<Kind> {
 }
 
 async function readAsync(path: string): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    return await readFile(fsPath(path), "utf8");
+    handle = await open(fsPath(path), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch {
     return undefined;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return undefined; // see readSync
+    const buf = new Uint8Array(MAX_READ);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, null);
+      if (bytesRead <= 0) break;
+      n += bytesRead;
+      if (n === buf.length) return undefined;
+    }
+    return decoder.decode(buf.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

@@ -96,3 +96,24 @@ describe("gitWalk (lexical parents)", () => {
     expect(gitWalk(cwd)).toEqual(want);
   });
 });
+
+describe("hostile files where git data should be", () => {
+  test("a FIFO as HEAD neither hangs nor breaks the lookup (sync and async): no branch", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atmd-git-fifo-"));
+    mkdirSync(join(dir, ".git"));
+    const mk = Bun.spawnSync(["mkfifo", join(dir, ".git", "HEAD")]);
+    expect(mk.exitCode).toBe(0);
+    const sync = resolveGit(dir);
+    expect(sync).toEqual({ projectRoot: dir, worktreePath: dir, worktreeBranch: undefined });
+    const asyncInfo = await Promise.race([resolveGitAsync(dir), Bun.sleep(2000).then(() => "hung" as const)]);
+    expect(asyncInfo).toEqual(sync);
+  });
+
+  test("a link to /dev/zero as HEAD is not read without end", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atmd-git-zero-"));
+    mkdirSync(join(dir, ".git"));
+    symlinkSync("/dev/zero", join(dir, ".git", "HEAD"));
+    expect(resolveGit(dir).worktreeBranch).toBeUndefined();
+    expect((await resolveGitAsync(dir)).worktreeBranch).toBeUndefined();
+  });
+});

@@ -375,6 +375,17 @@ describe("§11 git refresh", () => {
     expect(Object.hasOwn(r.view("A", 0) as object, "project_root")).toBe(false);
   });
 
+  test("a repository created after the session shows up with the next status line a second later", () => {
+    const { r, sys } = setup();
+    status(r, "A", 10, { model: MODEL, cwd: "/late" }, 0);
+    expect(Object.hasOwn(r.view("A", 0) as object, "project_root")).toBe(false);
+    sys.git.set("/late", { projectRoot: "/late", worktreePath: "/late", worktreeBranch: "main" });
+    status(r, "A", 10, {}, 500); // within the reuse window: the earlier lookup stands
+    expect(Object.hasOwn(r.view("A", 500) as object, "project_root")).toBe(false);
+    status(r, "A", 10, {}, 1500); // project_root still unknown, lookup older than 1 s: read again
+    expect(r.view("A", 1500)?.project_root).toBe("/late");
+  });
+
   test("status lines reuse the cached lookup instead of hitting the file system each time", () => {
     const { r, sys } = setup();
     status(r, "A", 10, { model: MODEL, cwd: "/nogit" }, 0);

@@ -1,7 +1,9 @@
 // `atmd setup` and `atmd uninstall` (DAEMON.md §12): the file side — locate, parse, back up, write
 // atomically, stash — around the pure plans of integration/settings.ts.
 import {
+  accessSync,
   chmodSync,
+  chownSync,
   closeSync,
   copyFileSync,
   constants,
@@ -11,13 +13,14 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { unifiedDiff } from "../integration/diff.ts";
 import { isSelf, settingsCommandPath } from "../integration/self.ts";
 import {
@@ -70,22 +73,47 @@ interface Loaded {
   exists: boolean;
   text: string;
   mode: number;
+  /** Owner of the existing file, kept when root edits another user's settings. */
+  uid?: number;
+  gid?: number;
   value: Json;
+}
+
+/**
+ * The file a settings symlink points at, following a chain of links by hand so that a dangling
+ * link (target not created yet) still yields its target: that file is edited, the link stays.
+ */
+function linkTarget(path: string): string {
+  let p = path;
+  for (let i = 0; i < 40; i++) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return p; // dangling: this is where the file will be
+    }
+    if (!st.isSymbolicLink()) return realpathSync(p);
+    const next = readlinkSync(p);
+    p = isAbsolute(next) ? next : resolve(dirname(p), next);
+  }
+  return realpathSync(path); // a loop: let the error surface from the fs
 }
 
 /** Reads and parses the settings file, or returns the error lines (§12.5 steps 1-3). */
 function loadSettings(path: string, command: string): Loaded | string[] {
   let target = path;
   try {
-    if (lstatSync(path).isSymbolicLink()) target = realpathSync(path);
+    if (lstatSync(path).isSymbolicLink()) target = linkTarget(path);
   } catch {
-    // missing: treated as {} below (a dangling symlink too: we then write the link path's target)
+    // missing: treated as {} below
   }
   let text: string;
   let mode = 0o600;
+  let owner: { uid: number; gid: number };
   try {
     const st = statSync(target);
     mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
     text = readFileSync(target, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
@@ -102,7 +130,7 @@ function loadSettings(path: string, command: string): Loaded | string[] {
   if (!isObject(value)) {
     return parseError(path, command, "the top level is not a JSON object");
   }
-  return { target, exists: true, text, mode, value };
+  return { target, exists: true, text, mode, ...owner, value };
 }
 
 function parseError(path: string, command: string, reason: string): string[] {
@@ -144,7 +172,7 @@ function ensureDir(dir: string): void {
 }
 
 /** Writes `text` to a temporary file next to `target` and renames it over (§12.5 step 6). */
-function atomicWrite(target: string, text: string, mode: number): void {
+function atomicWrite(target: string, text: string, mode: number, owner?: { uid?: number; gid?: number }): void {
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.atmd-${process.pid}-${Date.now()}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
@@ -165,6 +193,10 @@ function atomicWrite(target: string, text: string, mode: number): void {
   closeSync(fd);
   try {
     chmodSync(tmp, mode); // the umask must not change the kept mode
+    // Root editing someone else's settings (sudo with their HOME) must not leave them root-owned.
+    if (owner?.uid !== undefined && owner.gid !== undefined && process.getuid?.() === 0) {
+      chownSync(tmp, owner.uid, owner.gid);
+    }
     renameSync(tmp, target);
   } catch (e) {
     try {
@@ -235,7 +267,16 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     return EXIT_OK;
   }
 
+  // From source, setup points Claude Code at a launcher script; keep it present and current even
+  // when the settings need no change, and take it away again on uninstall.
+  const launcherNeeded = command === "setup" && self.launcher !== undefined && readText(self.launcher.path) !== self.launcher.text;
+
   if (!plan.changed) {
+    if (launcherNeeded && self.launcher !== undefined) {
+      const err = writeLauncher(self.launcher);
+      if (err !== null) return fail(err);
+      process.stdout.write(`Wrote the launcher ${self.launcher.path} the settings point at.\n`);
+    }
     process.stdout.write(
       command === "setup"
         ? `atmd is already set up in ${path}; nothing to change.\n`
@@ -245,20 +286,9 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
   }
 
   const lines: string[] = [];
-  try {
-    if (settingsChanged) {
-      if (loaded.exists) {
-        const b = backup(path, loaded.target, loaded.mode, now);
-        lines.push(`Backed up ${path} to ${b}`);
-      } else {
-        ensureDir(dirname(loaded.target));
-      }
-      atomicWrite(loaded.target, newText, loaded.mode);
-    }
-  } catch (e) {
-    process.stderr.write(`atmd: cannot write ${path}: ${errno(e)}\n`);
-    return EXIT_FAILURE;
-  }
+  // The stash goes first: if the settings were rewritten and the stash then failed, the user's
+  // previous status line would exist only in the backup. If the settings write fails, the stash
+  // is put back as it was.
   try {
     if (plan.stash.kind === "write") {
       ensureDir(dirname(stashFile));
@@ -267,23 +297,73 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
       unlinkSync(stashFile);
     }
   } catch (e) {
-    process.stderr.write(`atmd: cannot write ${stashFile}: ${errno(e)}\n`);
-    return EXIT_FAILURE;
+    return fail(`atmd: cannot write ${stashFile}: ${errno(e)}`);
   }
-  if (command === "setup" && self.launcher !== undefined) {
+  const restoreStash = (): void => {
     try {
-      ensureDir(dirname(self.launcher.path));
-      atomicWrite(self.launcher.path, self.launcher.text, 0o700);
-      lines.push(`Running from source: the hooks run ${self.launcher.path}, which starts ${process.execPath} ${Bun.main}.`);
-      lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'setup' instead.");
-    } catch (e) {
-      process.stderr.write(`atmd: cannot write ${self.launcher.path}: ${errno(e)}\n`);
-      return EXIT_FAILURE;
+      if (current.exists) atomicWrite(stashFile, current.text, 0o600);
+      else if (plan.stash.kind === "write") unlinkSync(stashFile);
+    } catch {
+      // best effort: the error about the settings file is what the user needs to see
+    }
+  };
+  try {
+    if (settingsChanged) {
+      if (loaded.exists) {
+        // A read-only settings file is the user's decision: do not replace it behind their back.
+        accessSync(loaded.target, constants.W_OK);
+        const b = backup(path, loaded.target, loaded.mode, now);
+        lines.push(`Backed up ${path} to ${b}`);
+      } else {
+        ensureDir(dirname(loaded.target));
+      }
+      atomicWrite(loaded.target, newText, loaded.mode, loaded);
+    }
+  } catch (e) {
+    restoreStash();
+    return fail(`atmd: cannot write ${path}: ${errno(e)}`);
+  }
+  if (launcherNeeded && self.launcher !== undefined) {
+    const err = writeLauncher(self.launcher);
+    if (err !== null) return fail(err);
+    lines.push(`Running from source: the hooks run ${self.launcher.path}, which starts ${process.execPath} ${Bun.main}.`);
+    lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'setup' instead.");
+  }
+  if (command === "uninstall" && self.launcher !== undefined && readText(self.launcher.path) === self.launcher.text) {
+    try {
+      unlinkSync(self.launcher.path);
+    } catch {
+      // gone already
     }
   }
   lines.push(...plan.summary);
+  if (plan.summary.length === 0 && plan.stash.kind === "delete") lines.push(`Removed the leftover status-line stash ${stashFile}.`);
   process.stdout.write(`${lines.join("\n")}\n`);
   return EXIT_OK;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return EXIT_FAILURE;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the from-source launcher (see settingsCommandPath); the error message, or null. */
+function writeLauncher(l: { path: string; text: string }): string | null {
+  try {
+    ensureDir(dirname(l.path));
+    atomicWrite(l.path, l.text, 0o700);
+    return null;
+  } catch (e) {
+    return `atmd: cannot write ${l.path}: ${errno(e)}`;
+  }
 }
 
 export function runSetup(args: string[]): Promise<number> {

@@ -116,6 +116,7 @@ export async function run(_args: string[]): Promise<number> {
     const child = process.env.ATM_STATUSLINE_CHILD;
     if (child !== undefined && child !== "") {
       await writeStdout(builtin());
+      await debugLog(newState("statusline"), "child");
       return 0;
     }
 

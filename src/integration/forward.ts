@@ -19,7 +19,9 @@ export type Result =
   | "foreign-socket"
   | "connect-failed"
   | "timeout"
-  | "too-large";
+  | "too-large"
+  /** statusline started by another statusline: prints, never forwards (DAEMON.md §11.2). */
+  | "child";
 
 type Json = Record<string, unknown>;
 

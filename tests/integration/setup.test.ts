@@ -1,6 +1,6 @@
 // `atmd setup` / `atmd uninstall` on real files in a temp HOME (DAEMON.md §12).
 import { describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, MAIN, tempDir } from "../helpers/daemon.ts";
 
@@ -164,5 +164,48 @@ describe("atmd setup", () => {
     expect(readdirSync(cfg).some((f) => f === "settings.json")).toBe(true);
     expect(lstatSync(join(cfg, "settings.json")).isSymbolicLink()).toBe(true);
     expect(existsSync(h.settings)).toBe(false);
+  });
+
+  test("a dangling settings symlink: the file is created at its target and the link stays", () => {
+    const h = home();
+    const real = join(h.dir, "dotfiles", "claude", "settings.json"); // directory not there yet
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    symlinkSync(real, h.settings);
+    expect(atmd(h.env, "setup").code).toBe(0);
+    expect(lstatSync(h.settings).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(real, "utf8")).hooks).toBeDefined();
+  });
+
+  test("the stash cannot be written: nothing is changed and the user's status line is not lost", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, TYPICAL);
+    // A regular file where the stash directory must go makes the stash write fail.
+    mkdirSync(join(h.stash, "..", ".."), { recursive: true });
+    writeFileSync(join(h.stash, ".."), "in the way");
+    const r = atmd(h.env, "setup");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith(`atmd: cannot write ${h.stash}: `);
+    expect(readFileSync(h.settings, "utf8")).toBe(TYPICAL);
+    expect(backups(h.settings)).toHaveLength(0);
+  });
+
+  // Needs root to hand the files to another user and setpriv to become that user.
+  test.skipIf(Bun.which("setpriv") === null || process.getuid?.() !== 0)("a read-only settings file is refused, not replaced (run as an unprivileged user)", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    writeFileSync(h.settings, TYPICAL);
+    chmodSync(h.settings, 0o444);
+    chownSync(h.dir, 65534, 65534);
+    for (const p of [join(h.dir, "home"), join(h.settings, ".."), h.settings]) chownSync(p, 65534, 65534);
+    const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BUN, MAIN, "setup"], {
+      env: h.env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(r.stderr.toString()).toStartWith(`atmd: cannot write ${h.settings}: EACCES`);
+    expect(r.exitCode).toBe(1);
+    expect(readFileSync(h.settings, "utf8")).toBe(TYPICAL);
+    expect(existsSync(h.stash)).toBe(false); // the stash written first was taken back
   });
 });

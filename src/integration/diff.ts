@@ -3,23 +3,46 @@
 
 type Op = { kind: " " | "-" | "+"; line: string; noEol: boolean };
 
-function splitLines(text: string): { lines: string[]; noEol: boolean } {
-  if (text === "") return { lines: [], noEol: false };
+/**
+ * Lines with their terminator: the last line of a text without a final newline is a different
+ * line from the same text with one (as `diff` sees it), so it never pairs up as context.
+ */
+function splitLines(text: string): { lines: string[]; keys: string[]; noEol: boolean } {
+  if (text === "") return { lines: [], keys: [], noEol: false };
   const noEol = !text.endsWith("\n");
   const lines = (noEol ? text : text.slice(0, -1)).split("\n");
-  return { lines, noEol };
+  const keys = lines.map((l, i) => (noEol && i === lines.length - 1 ? l : `${l}\n`));
+  return { lines, keys, noEol };
 }
 
-/** Myers' O(ND) shortest edit script between two line arrays. */
+/** Beyond this many edits the middle is shown as one replacement (bounded time and memory). */
+const MAX_EDITS = 2000;
+
+/**
+ * Shortest edit script between two line arrays: common prefix and suffix first, then Myers'
+ * O(ND) on the rest, keeping per step only the 2d+1 diagonals it reached (memory O(D²), not
+ * O(D·N)); past MAX_EDITS edits the rest is delete-all/insert-all, still a correct diff.
+ */
 function editScript(a: string[], b: string[]): (" " | "-" | "+")[] {
+  let pre = 0;
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
+  let suf = 0;
+  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  const mid = myers(a.slice(pre, a.length - suf), b.slice(pre, b.length - suf));
+  return [...Array<" ">(pre).fill(" "), ...mid, ...Array<" ">(suf).fill(" ")];
+}
+
+function myers(a: string[], b: string[]): (" " | "-" | "+")[] {
   const n = a.length;
   const m = b.length;
-  const max = n + m;
+  if (n === 0 || m === 0) return [...Array<"-">(n).fill("-"), ...Array<"+">(m).fill("+")];
+  const max = Math.min(n + m, MAX_EDITS);
   const off = max + 1;
   const v = new Int32Array(2 * max + 3);
-  const trace: Int32Array[] = [];
+  const trace: Int32Array[] = []; // trace[d] = v[off-d .. off+d] before step d
+  let found = false;
   outer: for (let d = 0; d <= max; d++) {
-    trace.push(v.slice());
+    trace.push(v.slice(off - d, off + d + 1));
     for (let k = -d; k <= d; k += 2) {
       let x: number;
       if (k === -d || (k !== d && (v[off + k - 1] as number) < (v[off + k + 1] as number))) x = v[off + k + 1] as number;
@@ -30,19 +53,23 @@ function editScript(a: string[], b: string[]): (" " | "-" | "+")[] {
         y++;
       }
       v[off + k] = x;
-      if (x >= n && y >= m) break outer;
+      if (x >= n && y >= m) {
+        found = true;
+        break outer;
+      }
     }
   }
-  // Backtrack.
+  if (!found) return [...Array<"-">(n).fill("-"), ...Array<"+">(m).fill("+")];
+  // Backtrack. trace[d] holds diagonals -d..d at index k + d.
+  const at = (vd: Int32Array, d: number, k: number): number => vd[k + d] as number;
   const ops: (" " | "-" | "+")[] = [];
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d > 0; d--) {
-    const vd = trace[d] as Int32Array;
+    const vd = trace[d] as Int32Array; // values after step d-1, for diagonals -d..d
     const k = x - y;
-    const prevK =
-      k === -d || (k !== d && (vd[off + k - 1] as number) < (vd[off + k + 1] as number)) ? k + 1 : k - 1;
-    const prevX = vd[off + prevK] as number;
+    const prevK = k === -d || (k !== d && at(vd, d, k - 1) < at(vd, d, k + 1)) ? k + 1 : k - 1;
+    const prevX = at(vd, d, prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) {
       ops.push(" ");
@@ -73,21 +100,14 @@ export function unifiedDiff(before: string, after: string, fromLabel: string, to
   if (before === after) return "";
   const A = splitLines(before);
   const B = splitLines(after);
-  const script = editScript(A.lines, B.lines);
+  const script = editScript(A.keys, B.keys);
   const ops: Op[] = [];
   let i = 0;
   let j = 0;
   for (const s of script) {
     if (s === " ") {
-      const lastA = i === A.lines.length - 1;
-      const lastB = j === B.lines.length - 1;
-      if (lastA && lastB && A.noEol !== B.noEol) {
-        // Same text, different final newline: show as a change.
-        ops.push({ kind: "-", line: A.lines[i] as string, noEol: A.noEol });
-        ops.push({ kind: "+", line: B.lines[j] as string, noEol: B.noEol });
-      } else {
-        ops.push({ kind: " ", line: A.lines[i] as string, noEol: lastA && A.noEol });
-      }
+      // Equal keys: both lines are last-without-newline, or neither is.
+      ops.push({ kind: " ", line: A.lines[i] as string, noEol: i === A.lines.length - 1 && A.noEol });
       i++;
       j++;
     } else if (s === "-") {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unifiedDiff } from "../../src/integration/diff.ts";
@@ -96,5 +96,44 @@ describe("unifiedDiff", () => {
       // The fixed cases (no ambiguity in the alignment) match GNU diff exactly.
       if (n < 6) expect(d).toBe(g);
     });
+  });
+
+  test("a missing final newline on one side only: patch applies it (checked by patch(1) when present)", () => {
+    const cases: [string, string][] = [
+      ["x", "x\ny\n"],
+      ["x\ny\n", "x"],
+      ["a\nb", "b\nx\nb\n"],
+      ["a\nb\nc", "a\nb\nc\nb"],
+      ["p\nq\n", "q\np\nq"],
+    ];
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let c = 0; c < 200; c++) {
+      const mk = () => Array.from({ length: Math.floor(rnd() * 6) }, () => `v${Math.floor(rnd() * 3)}`).join("\n") + (rnd() < 0.5 ? "\n" : "");
+      cases.push([mk(), mk()]);
+    }
+    const patch = Bun.which("patch");
+    for (const [a, b] of cases) {
+      if (a === b || a === "\n" || b === "\n") continue;
+      const d = unifiedDiff(a, b, "a", "b");
+      if (d === "") continue;
+      if (patch !== null) {
+        writeFileSync(join(dir, "p-a"), a);
+        writeFileSync(join(dir, "p.diff"), d);
+        const r = Bun.spawnSync([patch, "-s", "-o", join(dir, "p-out"), join(dir, "p-a"), join(dir, "p.diff")]);
+        expect(r.exitCode).toBe(0);
+        expect(Bun.file(join(dir, "p-out")).size).toBe(Buffer.byteLength(b));
+        expect(readFileSync(join(dir, "p-out"), "utf8")).toBe(b);
+      }
+    }
+  });
+
+  test("memory stays bounded: every line changed in a 20,000-line file (was O(edits × lines))", () => {
+    const a = `${Array.from({ length: 20_000 }, (_, i) => `    "k${i}": ${i}`).join("\n")}\n`;
+    const b = `${Array.from({ length: 20_000 }, (_, i) => `  "k${i}": ${i}`).join("\n")}\n`;
+    const before = process.memoryUsage().rss;
+    const d = unifiedDiff(a, b, "a", "b");
+    expect(process.memoryUsage().rss - before).toBeLessThan(300 * 1024 * 1024);
+    expect(d.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---")).length).toBe(20_000);
   });
 });

@@ -31,6 +31,7 @@ import {
   isObject,
   jsonEqual,
   planSetup,
+  parsePreservingNumbers,
   planUninstall,
   quoteWord,
 } from "../integration/settings.ts";
@@ -123,7 +124,7 @@ function loadSettings(path: string, command: string): Loaded | string[] {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePreservingNumbers(text);
   } catch (e) {
     return parseError(path, command, e instanceof Error ? e.message : String(e));
   }
@@ -148,7 +149,7 @@ function readStash(path: string): { stash: Stash | null; exists: boolean; text: 
     return { stash: null, exists: false, text: "" };
   }
   try {
-    const v: unknown = JSON.parse(text);
+    const v: unknown = parsePreservingNumbers(text);
     if (isObject(v)) {
       return {
         stash: { previous: v.previous ?? null, saved_at: typeof v.saved_at === "string" ? v.saved_at : "" },

@@ -5,7 +5,34 @@
 export type Json = Record<string, unknown>;
 
 export function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !isRawNumber(v);
+}
+
+interface RawJsonApi {
+  rawJSON(text: string): object;
+  isRawJSON(v: unknown): boolean;
+}
+const RAW = JSON as unknown as Partial<RawJsonApi>;
+
+function isRawNumber(v: unknown): boolean {
+  return RAW.isRawJSON?.(v) === true;
+}
+
+/**
+ * JSON.parse that keeps every number exactly as written when a double would change it
+ * (12345678901234567890, 1.0, -0, 1e2): such numbers come back as raw JSON values, which
+ * JSON.stringify writes out verbatim. So rewriting a user's settings never alters a value
+ * (DAEMON.md §12.5). Integer-like keys still move first: that is how JavaScript objects work.
+ */
+export function parsePreservingNumbers(text: string): unknown {
+  const rawJSON = RAW.rawJSON;
+  if (rawJSON === undefined) return JSON.parse(text);
+  return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+    if (typeof value === "number" && context?.source !== undefined && JSON.stringify(value) !== context.source) {
+      return rawJSON(context.source);
+    }
+    return value;
+  } as (this: unknown, key: string, value: unknown) => unknown);
 }
 
 /** The 20 events of DAEMON.md §12.2, in table order; the first four get `"matcher":"*"`. */
@@ -125,8 +152,23 @@ export type Outcome =
   | { ok: true; settings: Json; stash: StashAction; changed: boolean; summary: string[] };
 
 /** Structural JSON equality, key order ignored (changes are judged on values, §12.5 step 4). */
+/** A deep copy of parsed JSON; raw numbers (immutable) are shared, not cloned. */
+function cloneJson<T>(v: T): T {
+  if (Array.isArray(v)) return v.map((x: unknown) => cloneJson(x)) as T;
+  if (isObject(v)) {
+    const out: Json = {};
+    // defineProperty: a "__proto__" key in the file must stay a plain key, not set a prototype.
+    for (const [k, x] of Object.entries(v)) {
+      Object.defineProperty(out, k, { value: cloneJson(x), enumerable: true, writable: true, configurable: true });
+    }
+    return out as T;
+  }
+  return v;
+}
+
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (isRawNumber(a) || isRawNumber(b)) return JSON.stringify(a) === JSON.stringify(b);
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
   }
@@ -148,7 +190,7 @@ function describeCommand(v: unknown): string | null {
 
 /** §12.3 + §12.4. `old` is the parsed settings object; `stash` the current stash file, if any. */
 export function planSetup(old: Json, stash: Stash | null, ctx: Context): Outcome {
-  const next = structuredClone(old);
+  const next = cloneJson(old);
   const hookCmd = `${ctx.atmd} hook`;
   const slCmd = `${ctx.atmd} statusline`;
 
@@ -255,7 +297,7 @@ export function planSetup(old: Json, stash: Stash | null, ctx: Context): Outcome
 
 /** §12.6. `stashExists` tells whether a stash file is present (it is deleted). */
 export function planUninstall(old: Json, stash: Stash | null, stashExists: boolean, ctx: Context): Outcome {
-  const next = structuredClone(old);
+  const next = cloneJson(old);
   const summary: string[] = [];
   let events = 0;
   if (next.hooks !== undefined) {

@@ -208,4 +208,19 @@ describe("atmd setup", () => {
     expect(readFileSync(h.settings, "utf8")).toBe(TYPICAL);
     expect(existsSync(h.stash)).toBe(false); // the stash written first was taken back
   });
+
+  test("numbers a double would change are written back exactly as they were; uninstall restores them", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    const original = `{"big": 12345678901234567890, "ratio": 1.0, "neg": -0, "exp": 1e2, "statusLine": {"type": "command", "command": "x", "padding": 0.0}}\n`;
+    writeFileSync(h.settings, original);
+    expect(atmd(h.env, "setup").code).toBe(0);
+    const after = readFileSync(h.settings, "utf8");
+    for (const lit of ['"big": 12345678901234567890', '"ratio": 1.0', '"neg": -0', '"exp": 1e2', '"padding": 0.0']) expect(after).toContain(lit);
+    expect(readFileSync(h.stash, "utf8")).toContain('"padding": 0.0');
+    expect(atmd(h.env, "setup").stdout).toContain("already set up"); // still idempotent
+    expect(atmd(h.env, "uninstall").code).toBe(0);
+    const back = readFileSync(h.settings, "utf8");
+    expect(back.replace(/\s/g, "")).toBe(original.replace(/\s/g, ""));
+  });
 });

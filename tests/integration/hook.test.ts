@@ -176,7 +176,9 @@ describe("atmd hook against a real daemon", () => {
   });
 
   test.if(Bun.which("socat") !== null && Bun.which("jq") !== null && existsSync(REF_HOOK))(
-    "the reference atm-hook wire format is accepted",
+    `the reference atm-hook wire format is accepted${
+      existsSync(REF_HOOK) ? (Bun.which("socat") && Bun.which("jq") ? "" : " [needs socat and jq]") : ` [reference script not found at ${REF_HOOK}]`
+    }`,
     async () => {
       const d = await startDaemon();
       const r1 = await underClaude(d.dir, d.env, JSON.stringify(status), REF_HOOK);

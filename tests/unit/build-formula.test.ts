@@ -250,7 +250,9 @@ Atmd.new(Pathname(ARGV[1]), Pathname(ARGV[2]), ARGV[3]).instance_eval(&Atmd.test
 puts "formula test passed"
 `;
 
-test.skipIf(!ruby || !reference)("the formula's test block passes against the reference daemon", () => {
+test.skipIf(!ruby || !reference)(`the formula's test block passes against the reference daemon${
+  !ruby ? " [needs ruby]" : !reference ? " [reference daemon not found beside the repo (../shared/reference/bin/atmd)]" : ""
+}`, () => {
   const dir = mkdtempSync(join(tmpdir(), "atmd-formula-"));
   try {
     const bin = join(dir, "bin");

@@ -136,7 +136,7 @@ function referenceDaemon(): string | undefined {
 const reference = referenceDaemon();
 if (!reference) console.warn("build-smoke: reference daemon not found, skipping its smoke test");
 
-test.skipIf(!reference)("the reference daemon passes the smoke test", async () => {
+test.skipIf(!reference)(`the reference daemon passes the smoke test${reference ? "" : " [reference daemon not found beside the repo (../shared/reference/bin/atmd) nor in ATMD_REFERENCE_BIN]"}`, async () => {
   const r = await smokeTest(reference!, { startArgs: ["start"] });
   expect(r.versionLine).toMatch(/^atmd \d+\.\d+\.\d+/);
   expect(JSON.parse(r.replies[0] ?? "")).toMatchObject({ type: "connected" });

@@ -10,7 +10,7 @@
 // unshare or the bind mount are unavailable.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openClient, type LineClient } from "../helpers/client.ts";
@@ -129,7 +129,11 @@ function tmux(sock: string, ...args: string[]): { ok: boolean; out: string; err:
 function startTui(dir: string, unshare: string[]): string {
   const sock = join(dir, "tmux.sock");
   mkdirSync(join(dir, "home"), { recursive: true });
-  const inner = `XDG_STATE_HOME=/tmp/state XDG_CONFIG_HOME=/tmp/config HOME=/tmp/home '${REF_TUI}'`;
+  // The TUI runs from inside `dir`: where the checkout (and so ../shared) itself lives under /tmp,
+  // its original path is hidden by the mount.
+  copyFileSync(REF_TUI, join(dir, "atm"));
+  chmodSync(join(dir, "atm"), 0o755);
+  const inner = "XDG_STATE_HOME=/tmp/state XDG_CONFIG_HOME=/tmp/config HOME=/tmp/home /tmp/atm";
   const r = Bun.spawnSync(
     [...unshare, "sh", "-c", `mount --bind '${dir}' /tmp && exec tmux -S /tmp/tmux.sock new -d -x 160 -y 40 "${inner}"`],
     { stdout: "pipe", stderr: "pipe", env: { ...process.env, TERM: "xterm-256color" } },

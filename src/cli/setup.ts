@@ -35,6 +35,7 @@ import {
   planUninstall,
   quoteWord,
 } from "../integration/settings.ts";
+import { formatTimestamp } from "../protocol/timestamp.ts";
 import { configDir, homeDir } from "../system/paths.ts";
 import { EXIT_FAILURE, EXIT_OK, parseArgs } from "./usage.ts";
 
@@ -48,11 +49,6 @@ export function settingsPath(env: Env = process.env): string {
 
 export function stashPath(env: Env = process.env): string {
   return join(configDir(env), "statusline.json");
-}
-
-/** RFC 3339 UTC, nine fractional digits (SESSIONS.md §8). */
-function timestamp(d: Date): string {
-  return d.toISOString().replace("Z", "000000+00:00");
 }
 
 /** `YYYYMMDDTHHMMSSZ` (§12.5 step 5). */
@@ -240,7 +236,7 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     atmd: quoteWord(self.path),
     isSelf,
     settingsPath: path,
-    savedAt: timestamp(now),
+    savedAt: formatTimestamp(now.getTime()),
   };
   const plan: Outcome =
     command === "setup"

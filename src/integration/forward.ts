@@ -1,6 +1,7 @@
 // Forwarding an event or a status line to the daemon, shared by `atmd hook` (DAEMON.md §10) and
 // `atmd statusline` (§11.1). Hot path: keep imports to node built-ins and small local modules.
 import { appendFileSync, closeSync, constants as fsConstants, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { formatTimestamp } from "../protocol/timestamp.ts";
 import { outermostClaude } from "../system/claude-process.ts";
 
 /** stdin is read up to this many bytes; more → nothing is sent (DAEMON.md §10.2 step 1). */
@@ -255,10 +256,6 @@ export function sendOnce(path: string, payload: string, deadline: number): Promi
   });
 }
 
-/** RFC 3339 UTC with nine fractional digits (SESSIONS.md §8). */
-function timestamp(): string {
-  return new Date().toISOString().replace("Z", "000000+00:00");
-}
 
 function idShort(id: string): string {
   return Array.from(id).slice(0, 8).join("");
@@ -284,7 +281,7 @@ export async function debugLog(st: ForwardState, result: Result): Promise<void> 
     const ms = Math.round(performance.now());
     appendFileSync(
       p.hookLog,
-      `${timestamp()} ${st.kind} ${st.type} ${st.event} session=${st.session} pid=${
+      `${formatTimestamp(Date.now())} ${st.kind} ${st.type} ${st.event} session=${st.session} pid=${
         st.pid ?? "none"
       } ${result} ${ms}ms\n`,
       { mode: 0o600 },

@@ -3,6 +3,7 @@
 // explain why it did not, with the end of its log.
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, fstatSync } from "node:fs";
 import { constants } from "node:os";
+import { isCompiled } from "../integration/self.ts";
 import { holderAlive, readLock } from "../system/lock.ts";
 import { socketPath, statePaths } from "../system/paths.ts";
 import { probeStats } from "../transport/client.ts";
@@ -20,9 +21,7 @@ export const TAIL_LINES = 20;
  * absolute path of the entry script.
  */
 export function selfCommand(): string[] {
-  const main = Bun.main;
-  const compiled = main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(main);
-  return compiled ? [process.execPath] : [process.execPath, main];
+  return isCompiled() ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 function reason(e: unknown): string {

@@ -3,7 +3,8 @@
 import { accessSync, constants, realpathSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 
-function isCompiled(): boolean {
+/** Running as the compiled single binary (its entry lives in Bun's embedded file system). */
+export function isCompiled(): boolean {
   return Bun.main.startsWith("/$bunfs/") || /^[A-Za-z]:[\\/]~BUN[\\/]/.test(Bun.main);
 }
 

@@ -3,6 +3,7 @@
 // small /proc reads cost microseconds. Discovery imports `isClaudeProcess` and `outermostClaude`
 // so hook and discovery agree on which process is "the" Claude process.
 import { readFileSync, readlinkSync } from "node:fs";
+import { parseProcStat } from "./proc-stat.ts";
 
 /** How many processes the walk examines at most (DAEMON.md §10.3, SESSIONS.md §12.1). */
 export const MAX_WALK = 15;
@@ -44,14 +45,9 @@ export function readStat(pid: number): { comm: string; ppid: number } | null {
   } catch {
     return null;
   }
-  // "<pid> (<comm>) <state> <ppid> ..." — comm may itself contain ')' and spaces.
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).split(" ");
-  const ppid = Number(rest[1]);
-  if (!Number.isInteger(ppid)) return null;
-  return { comm: Buffer.from(text.slice(open + 1, close), "latin1").toString("utf8"), ppid };
+  const st = parseProcStat(text);
+  // comm is raw bytes (read as latin1 to keep them); names are compared as UTF-8 text.
+  return st === undefined ? null : { comm: Buffer.from(st.comm, "latin1").toString("utf8"), ppid: st.ppid };
 }
 
 /**

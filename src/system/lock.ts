@@ -2,7 +2,7 @@
 // `<pid> <start time>`. A lock whose holder is gone (or whose pid was reused) is stale and is
 // cleared without ever removing a fresh lock another starter wrote in the meantime.
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { hasProc, readProcStat } from "./proc.ts";
+import { hasProc, readProcStat, verifyPid } from "./proc.ts";
 
 export interface LockHolder {
   pid: number;
@@ -17,17 +17,7 @@ export function processStartTime(pid: number): number | undefined {
 
 /** True when `pid` runs and is not a zombie (DAEMON.md §5.1: a zombie counts as gone). */
 export function processRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0 || pid > 2_147_483_647) return false;
-  if (hasProc()) {
-    const st = readProcStat(pid);
-    return st !== undefined && st.state !== "Z" && st.state !== "X";
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: unknown }).code === "EPERM";
-  }
+  return verifyPid(pid).verified;
 }
 
 export function parseLock(text: string): LockHolder | undefined {

@@ -3,17 +3,10 @@
 // Every function returns `undefined` (or false) instead of throwing: processes vanish anytime.
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { readFile, readlink } from "node:fs/promises";
+import { parseProcStat, type ProcStat } from "./proc-stat.ts";
 
-export interface ProcStat {
-  pid: number;
-  /** The command name between the parentheses (may itself contain spaces and parentheses). */
-  comm: string;
-  /** One letter: R, S, D, Z, X, … */
-  state: string;
-  ppid: number;
-  /** Clock ticks since boot (field 22 of the file). */
-  startTime: number;
-}
+export { parseProcStat, type ProcStat };
+
 
 /** The largest pid kill(2) can take without being read as a negative (process-group) target. */
 const MAX_KILL_PID = 2_147_483_647;
@@ -25,21 +18,6 @@ export function hasProc(): boolean {
   return procCache;
 }
 
-/** Parses the text of /proc/<pid>/stat; fields are counted after the LAST `)`. */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 1).trim().split(/\s+/);
-  const state = rest[0];
-  const ppid = Number(rest[1]);
-  const startTime = Number(rest[19]);
-  if (state === undefined || state === "" || !Number.isInteger(ppid) || !Number.isInteger(startTime)) {
-    return undefined;
-  }
-  return { pid, comm: text.slice(open + 1, close), state, ppid, startTime };
-}
 
 function validPid(pid: number): boolean {
   return Number.isInteger(pid) && pid > 0;

@@ -66,8 +66,6 @@ export class Connection {
   clientId = "";
   readonly framer = new LineFramer(MAX_LINE_BYTES);
   readonly out: OutboundQueue;
-  subscribed = false;
-  filter: string | null = null;
   /** performance.now() of accept / of the last received byte. */
   readonly acceptedAt: number;
   lastReceived: number;
@@ -93,9 +91,8 @@ export class Connection {
             flush();
             onFlushed(this);
           } catch {
-            // A socket that throws on write/end is gone: drop it rather than the daemon.
-            this.state = "closed";
-            this.out.close();
+            // A socket that throws on write/end is gone: drop it rather than the daemon
+            // (terminate fires `close` at once, which forgets the connection).
             socket.terminate();
           }
         }),
@@ -209,12 +206,7 @@ export class Server {
 
   /** Closes every connection at once. */
   closeAll(): void {
-    for (const c of [...this.conns]) {
-      c.state = "closed";
-      c.out.close();
-      c.socket.terminate();
-    }
-    this.conns.clear();
+    for (const c of [...this.conns]) this.drop(c);
   }
 
   /** Runs a discovery scan outside any connection (start-up). */
@@ -312,15 +304,18 @@ export class Server {
   private finishEnded(c: Connection): void {
     if (c.open) c.framer.end((line) => this.onLine(c, line));
     if (c.busy) return;
-    this.broadcaster.remove(c);
-    c.subscribed = false;
-    this.closeConnection(c);
+    this.closeConnection(c); // ends the subscription too
   }
 
   private onClose(socket: Socket<Connection | null>): void {
     const c = socket.data;
     if (!c) return;
     if (c.state !== "closed") this.opts.log.debug(`connection ${c.number}: closed`);
+    this.forget(c);
+  }
+
+  /** The connection is over: no queue, no subscription, not counted. */
+  private forget(c: Connection): void {
     c.state = "closed";
     c.out.close();
     this.broadcaster.remove(c);
@@ -330,9 +325,7 @@ export class Server {
   /** After a flush: a closing connection whose queue is empty is ended now. */
   private afterFlush(c: Connection): void {
     if (c.state === "closing" && c.out.isEmpty) {
-      c.state = "closed";
-      this.conns.delete(c);
-      this.broadcaster.remove(c);
+      this.forget(c);
       c.socket.end();
     }
   }
@@ -428,7 +421,7 @@ export class Server {
       case "list_sessions":
         return this.reply(c, daemon.sessionList(registry.list(this.opts.now())));
       case "subscribe": {
-        if (!c.subscribed && this.broadcaster.size >= this.broadcaster.max) {
+        if (!this.broadcaster.has(c) && this.broadcaster.size >= this.broadcaster.max) {
           return this.sendError(c, texts.tooManySubscribers, "too_many_subscribers");
         }
         // Snapshot and registration in one synchronous step: nothing can slip in between.
@@ -436,15 +429,11 @@ export class Server {
         const sessions = m.session_id === null ? registry.list(now) : optional(registry.view(m.session_id, now));
         this.reply(c, daemon.sessionList(sessions));
         if (!c.open) return; // the list itself overflowed the queue: the connection is closing
-        c.subscribed = true;
-        c.filter = m.session_id;
         this.broadcaster.add(c, m.session_id);
         return;
       }
       case "unsubscribe":
-        if (c.subscribed) {
-          c.subscribed = false;
-          c.filter = null;
+        if (this.broadcaster.has(c)) {
           this.broadcaster.remove(c);
           c.lastReceived = performance.now(); // the idle clock restarts (PROTOCOL.md §5)
         }
@@ -452,8 +441,6 @@ export class Server {
       case "ping":
         return this.reply(c, daemon.pong(m.seq));
       case "disconnect":
-        this.broadcaster.remove(c);
-        c.subscribed = false;
         return this.closeConnection(c);
       case "discover":
         return this.startDiscover(c);
@@ -540,8 +527,6 @@ export class Server {
     this.counters.slow_consumers_dropped++;
     this.counters.errors_sent++;
     this.opts.log.warn(`connection ${c.number} (${c.clientId}): slow consumer, more than ${MAX_OUTBOUND_BYTES} bytes queued; closing`);
-    this.broadcaster.remove(c);
-    c.subscribed = false;
     this.closeConnection(c);
   }
 
@@ -551,7 +536,6 @@ export class Server {
     c.state = "closing";
     c.inbox = [];
     this.broadcaster.remove(c);
-    c.subscribed = false;
     if (c.out.isEmpty) this.afterFlush(c);
   }
 
@@ -571,7 +555,7 @@ export class Server {
         } else if (c.state === "accepted" && t - c.acceptedAt >= handshakeMs) {
           this.opts.log.debug(`connection ${c.number}: no handshake within ${handshakeMs / 1000} s; closing`);
           this.closeConnection(c);
-        } else if (c.state === "connected" && !c.subscribed && !c.busy && t - c.lastReceived >= idleMs) {
+        } else if (c.state === "connected" && !this.broadcaster.has(c) && !c.busy && t - c.lastReceived >= idleMs) {
           this.opts.log.debug(`connection ${c.number}: idle for ${idleMs / 1000} s; closing`);
           this.closeConnection(c);
         } else if (c.state === "closing" && c.out.isEmpty) {
@@ -585,10 +569,7 @@ export class Server {
 
   /** Closes at once, discarding anything queued. */
   private drop(c: Connection): void {
-    c.state = "closed";
-    c.out.close();
-    this.broadcaster.remove(c);
-    this.conns.delete(c);
+    this.forget(c);
     c.socket.terminate();
   }
 

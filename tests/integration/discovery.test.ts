@@ -2,61 +2,18 @@
 // of sleep) running in a temp git repo is found by `discover` and by the start-up scan, false
 // positives are not, tracked pids are skipped, and a hanging tmux delays nothing for long.
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LineClient } from "../../src/transport/client.ts";
-import { startDaemon, stopAll, tempDir, type TestDaemon } from "../helpers/daemon.ts";
+import { startDaemon, stopAll, type TestDaemon } from "../helpers/daemon.ts";
+import { claudeFixture, execed, killFakes, spawnFake } from "../helpers/fake-claude.ts";
 
 const linux = process.platform === "linux";
-const procs: Subprocess[] = [];
-const dirs: string[] = [];
 
 afterEach(async () => {
   await stopAll();
-  // Each test process leads its own process group: killing the group also ends the children a
-  // shell started (they would otherwise be orphaned and keep running).
-  for (const p of procs.splice(0)) {
-    try {
-      process.kill(-p.pid, "SIGKILL");
-    } catch {
-      p.kill("SIGKILL");
-    }
-    await p.exited;
-  }
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await killFakes();
 });
-
-function fixture() {
-  const dir = realpathSync(tempDir("atmd-disc-int-"));
-  dirs.push(dir);
-  const repo = join(dir, "repo");
-  mkdirSync(repo);
-  Bun.spawnSync(["git", "init", "-q", repo], { stdout: "ignore", stderr: "ignore" });
-  mkdirSync(join(dir, "bin"));
-  const claude = join(dir, "bin", "claude");
-  copyFileSync(Bun.which("sleep") ?? "/bin/sleep", claude);
-  return { dir, repo, claude };
-}
-
-function spawn(cmd: string[], cwd: string): Subprocess {
-  const p = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
-  procs.push(p);
-  return p;
-}
-
-async function execed(pid: number, comm: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (performance.now() < deadline) {
-    try {
-      if ((await Bun.file(`/proc/${pid}/comm`).text()).trim() === comm) return;
-    } catch {
-      /* not yet */
-    }
-    await Bun.sleep(10);
-  }
-  throw new Error(`pid ${pid} never became ${comm}`);
-}
 
 type View = { id: string; working_directory: string | null; tmux_pane: string | null; model: string; status: string };
 
@@ -74,10 +31,10 @@ async function discover(c: LineClient, timeoutMs = 10_000): Promise<{ discovered
 
 describe.skipIf(!linux)("discovery via the daemon", () => {
   test("discover finds a fake claude in a git repo; false positives are not found; tracked pids are skipped", async () => {
-    const f = fixture();
-    const claude = spawn([f.claude, "30"], f.repo);
-    const fp1 = spawn(["sh", "-c", "sleep 30; : claude"], f.repo);
-    const fp2 = spawn(["sh", "-c", "sleep 30; :", f.claude], f.repo);
+    const f = claudeFixture("atmd-disc-int-");
+    const claude = spawnFake([f.claude, "30"], f.repo);
+    const fp1 = spawnFake(["sh", "-c", "sleep 30; : claude"], f.repo);
+    const fp2 = spawnFake(["sh", "-c", "sleep 30; :", f.claude], f.repo);
     await execed(claude.pid, "claude");
     const d: TestDaemon = await startDaemon();
     const c = await d.client("disc-test");
@@ -101,8 +58,8 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("the start-up scan (ATM_NO_DISCOVERY unset) finds it without delaying the socket", async () => {
-    const f = fixture();
-    const claude = spawn([f.claude, "30"], f.repo);
+    const f = claudeFixture("atmd-disc-int-");
+    const claude = spawnFake([f.claude, "30"], f.repo);
     await execed(claude.pid, "claude");
     const env: Record<string, string> = {};
     const d = await startDaemon({ env: { ...env, ATM_NO_DISCOVERY: "0" } });
@@ -120,12 +77,12 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("a hanging tmux: discover still completes (about 1 s) and finds the process, no pane", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-int-");
     const fakeBin = join(f.dir, "fakebin");
     mkdirSync(fakeBin);
     writeFileSync(join(fakeBin, "tmux"), "#!/bin/sh\nexec sleep 30\n");
     chmodSync(join(fakeBin, "tmux"), 0o755);
-    const claude = spawn([f.claude, "30"], f.repo);
+    const claude = spawnFake([f.claude, "30"], f.repo);
     await execed(claude.pid, "claude");
     const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
     const c = await d.client("disc-test");
@@ -140,12 +97,12 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("other connections are served while a discover waits on a hanging tmux", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-int-");
     const fakeBin = join(f.dir, "fakebin");
     mkdirSync(fakeBin);
     writeFileSync(join(fakeBin, "tmux"), "#!/bin/sh\nexec sleep 30\n");
     chmodSync(join(fakeBin, "tmux"), 0o755);
-    const claude = spawn([f.claude, "30"], f.repo);
+    const claude = spawnFake([f.claude, "30"], f.repo);
     await execed(claude.pid, "claude");
     const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
     const c = await d.client("disc-a");
@@ -162,13 +119,13 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("shutdown during a scan with a hanging tmux kills tmux and exits promptly", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-int-");
     const fakeBin = join(f.dir, "fakebin");
     mkdirSync(fakeBin);
     // The fake tmux records its pid so the test can check it was killed.
     writeFileSync(join(fakeBin, "tmux"), `#!/bin/sh\necho $$ > ${f.dir}/tmux.pid\nexec sleep 30\n`);
     chmodSync(join(fakeBin, "tmux"), 0o755);
-    const claude = spawn([f.claude, "30"], f.repo);
+    const claude = spawnFake([f.claude, "30"], f.repo);
     await execed(claude.pid, "claude");
     const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
     const c = await d.client("disc-a");
@@ -196,7 +153,7 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
 
   const tmux = Bun.which("tmux");
   test.skipIf(tmux === null)("real tmux: the pane of the claude is attached", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-int-");
     // A private tmux server the daemon finds through the same TMUX_TMPDIR.
     const tmuxDir = join(f.dir, "tmux");
     mkdirSync(tmuxDir, { mode: 0o700 });

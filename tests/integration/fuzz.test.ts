@@ -7,22 +7,13 @@ import { afterAll, expect, test } from "bun:test";
 import { connectClient } from "../helpers/client.ts";
 import { msg, startDaemon, stopAll } from "../helpers/daemon.ts";
 import { barrier, killSleepers, livePid, statusData } from "../helpers/protocol.ts";
+import { rng } from "../helpers/rng.ts";
 
 afterAll(async () => {
   killSleepers();
   await stopAll();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const V = { major: 1, minor: 0 };
 const TYPES = ["connect", "status_update", "hook_event", "list_sessions", "subscribe", "unsubscribe", "ping", "discover", "stats", "bogus", "", "PING"];

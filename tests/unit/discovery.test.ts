@@ -2,63 +2,17 @@
 // sleep and sh) started in a temp git repo, false positives that only mention claude in later
 // arguments, nested Claude processes, and the exclusion of the scanner's own children.
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
-import { copyFileSync, mkdirSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { scanClaudeProcesses } from "../../src/system/discovery.ts";
 import { LIST_PANES_ARGS } from "../../src/system/tmux.ts";
-import { tempDir } from "../helpers/daemon.ts";
+import { claudeFixture, execed, killFakes, spawnFake } from "../helpers/fake-claude.ts";
 
 const linux = process.platform === "linux";
-const procs: Subprocess[] = [];
-const dirs: string[] = [];
 
 afterEach(async () => {
-  // Each test process leads its own process group: killing the group also ends the children a
-  // shell started (they would otherwise be orphaned and keep running).
-  for (const p of procs.splice(0)) {
-    try {
-      process.kill(-p.pid, "SIGKILL");
-    } catch {
-      p.kill("SIGKILL");
-    }
-    await p.exited;
-  }
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await killFakes();
 });
-
-/** A temp dir with a git repo `repo/` and a `bin/claude` that is a copy of sleep. */
-function fixture(): { dir: string; repo: string; claude: string } {
-  const dir = realpathSync(tempDir("atmd-disc-"));
-  dirs.push(dir);
-  const repo = join(dir, "repo");
-  mkdirSync(repo);
-  Bun.spawnSync(["git", "init", "-q", repo], { stdout: "ignore", stderr: "ignore" });
-  mkdirSync(join(dir, "bin"));
-  const claude = join(dir, "bin", "claude");
-  copyFileSync(Bun.which("sleep") ?? "/bin/sleep", claude);
-  return { dir, repo, claude };
-}
-
-function spawn(cmd: string[], cwd: string): Subprocess {
-  const p = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
-  procs.push(p);
-  return p;
-}
-
-/** Waits until /proc shows `pid` running `comm` (exec has happened). */
-async function execed(pid: number, comm: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (performance.now() < deadline) {
-    try {
-      if ((await Bun.file(`/proc/${pid}/comm`).text()).trim() === comm) return;
-    } catch {
-      /* not yet */
-    }
-    await Bun.sleep(10);
-  }
-  throw new Error(`pid ${pid} never became ${comm}`);
-}
 
 /** Children of `pid` per /proc (for processes started through a shell). */
 function childrenOf(pid: number): number[] {
@@ -82,9 +36,9 @@ const asOther = { selfPid: -1 };
 
 describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   test("finds a fake claude with its cwd, in ascending pid order, no pane without tmux", async () => {
-    const f = fixture();
-    const a = spawn([f.claude, "30"], f.repo);
-    const b = spawn([f.claude, "31"], f.dir);
+    const f = claudeFixture("atmd-disc-");
+    const a = spawnFake([f.claude, "30"], f.repo);
+    const b = spawnFake([f.claude, "31"], f.dir);
     await execed(a.pid, "claude");
     await execed(b.pid, "claude");
     const found = await scanClaudeProcesses({ ...asOther, tmuxCommand: ["/nonexistent/tmux"] });
@@ -100,32 +54,32 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   });
 
   test("the scanner's own children are never candidates", async () => {
-    const f = fixture();
-    const a = spawn([f.claude, "30"], f.repo);
+    const f = claudeFixture("atmd-disc-");
+    const a = spawnFake([f.claude, "30"], f.repo);
     await execed(a.pid, "claude");
     const found = await scanClaudeProcesses({ tmuxCommand: ["/nonexistent/tmux"] });
     expect(found.some((d) => d.pid === a.pid)).toBe(false);
   });
 
   test("an executable under claude/versions/ counts", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-");
     const dir = join(f.dir, "share", "claude", "versions");
     mkdirSync(dir, { recursive: true });
     const exe = join(dir, "2.0.76");
     copyFileSync(f.claude, exe);
-    const a = spawn([exe, "30"], f.repo);
+    const a = spawnFake([exe, "30"], f.repo);
     await execed(a.pid, "2.0.76");
     const found = await scanClaudeProcesses(asOther);
     expect(found.filter((d) => d.pid === a.pid)).toEqual([{ pid: a.pid, cwd: f.repo, tmuxPane: null }]);
   });
 
   test("false positives: claude only in later arguments, or in a longer name", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-");
     const helper = join(f.dir, "bin", "claude-helper");
     copyFileSync(f.claude, helper);
-    const s1 = spawn(["sh", "-c", "sleep 30; : claude"], f.repo);
-    const s2 = spawn(["sh", "-c", "sleep 30; :", join(f.dir, "bin", "claude")], f.repo);
-    const s3 = spawn([helper, "30"], f.repo);
+    const s1 = spawnFake(["sh", "-c", "sleep 30; : claude"], f.repo);
+    const s2 = spawnFake(["sh", "-c", "sleep 30; :", join(f.dir, "bin", "claude")], f.repo);
+    const s3 = spawnFake([helper, "30"], f.repo);
     const s1child = await waitChild(s1.pid);
     const s2child = await waitChild(s2.pid);
     await execed(s3.pid, "claude-helper");
@@ -135,12 +89,12 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   });
 
   test("outermost only: a claude started by a claude yields one process", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-");
     const outer = join(f.dir, "outer", "claude");
     mkdirSync(join(f.dir, "outer"));
     copyFileSync(Bun.which("sh") ?? "/bin/sh", outer);
     // `; :` keeps the shell from exec-ing its last command, so both processes exist.
-    const o = spawn([outer, "-c", `${f.claude} 30; :`], f.repo);
+    const o = spawnFake([outer, "-c", `${f.claude} 30; :`], f.repo);
     const inner = await waitChild(o.pid);
     await execed(inner, "claude");
     const found = await scanClaudeProcesses(asOther);
@@ -148,8 +102,8 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   });
 
   test("an aborted scan finds nothing", async () => {
-    const f = fixture();
-    const a = spawn([f.claude, "30"], f.repo);
+    const f = claudeFixture("atmd-disc-");
+    const a = spawnFake([f.claude, "30"], f.repo);
     await execed(a.pid, "claude");
     const ac = new AbortController();
     ac.abort();
@@ -157,8 +111,8 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   });
 
   test("abort during a hanging tmux ends the scan at once", async () => {
-    const f = fixture();
-    const a = spawn([f.claude, "30"], f.repo);
+    const f = claudeFixture("atmd-disc-");
+    const a = spawnFake([f.claude, "30"], f.repo);
     await execed(a.pid, "claude");
     const ac = new AbortController();
     const t0 = performance.now();
@@ -169,8 +123,8 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
   });
 
   test("a hanging tmux costs at most about 1 s and the process is still found", async () => {
-    const f = fixture();
-    const a = spawn([f.claude, "30"], f.repo);
+    const f = claudeFixture("atmd-disc-");
+    const a = spawnFake([f.claude, "30"], f.repo);
     await execed(a.pid, "claude");
     const t0 = performance.now();
     const found = await scanClaudeProcesses({ ...asOther, tmuxCommand: ["sleep", "30"] });
@@ -180,7 +134,7 @@ describe.skipIf(!linux)("scanClaudeProcesses (Linux /proc)", () => {
 
   const tmux = Bun.which("tmux");
   test.skipIf(tmux === null)("attaches the tmux pane the claude runs in", async () => {
-    const f = fixture();
+    const f = claudeFixture("atmd-disc-");
     const name = `atmd-disc-${process.pid}-${Date.now()}`;
     const run = (...a: string[]) => Bun.spawnSync(["tmux", "-L", name, ...a], { stdout: "pipe", stderr: "pipe" });
     // A shell in the pane starts claude as its child: the walk goes claude → pane shell.

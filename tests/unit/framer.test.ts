@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { LineFramer } from "../../src/transport/framer.ts";
+import { rng } from "../helpers/rng.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -14,17 +15,6 @@ function feed(framer: LineFramer, chunks: Uint8Array[], withEnd = true): { lines
   return { lines, overflow: false };
 }
 
-/** A seeded PRNG (mulberry32) so a failing property run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSplit(bytes: Uint8Array, rand: () => number, maxPiece: number): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinLine } from "../integration/builtin-line.ts";
-import { BUDGET_MS, debugLog, forward, newState, parseObject, readStdin } from "../integration/forward.ts";
+import { BUDGET_MS, debugLog, forward, forwardIo, newState, parseObject, readStdin } from "../integration/forward.ts";
 import { isObject, isOwnCommand } from "../integration/settings.ts";
 import { configDir } from "../system/paths.ts";
 
@@ -108,7 +108,8 @@ async function writeStdout(data: string | Uint8Array): Promise<void> {
 
 export async function run(_args: string[]): Promise<number> {
   try {
-    const input = await readStdin(STDIN_MAX);
+    const io = await forwardIo();
+    const input = await readStdin(io, STDIN_MAX);
     const bytes = input ?? new Uint8Array(0);
     const builtin = (): string => builtinLine(input === null ? null : parseObject(input));
 
@@ -122,16 +123,19 @@ export async function run(_args: string[]): Promise<number> {
 
     const state = newState("statusline");
     const deadline = performance.now() + BUDGET_MS;
-    const forwarding = forward(input, state, deadline)
+    selfCheck = (await import("../integration/self.ts")).isSelf;
+    const command = previousCommand();
+    // The user's command starts first: forwarding through libc is synchronous (bounded by the
+    // deadline), and must not hold back the line the user sees.
+    const chained = command === null ? null : runChained(command, bytes);
+    const forwarding = forward(io, input, state, deadline)
       .then((r) => debugLog(state, r))
       .catch(() => {});
 
-    selfCheck = (await import("../integration/self.ts")).isSelf;
-    const command = previousCommand();
-    if (command === null) {
+    if (chained === null) {
       await writeStdout(builtin());
     } else {
-      const r = await runChained(command, bytes);
+      const r = await chained;
       if (r.out.length > 0) await writeStdout(r.out);
       else if (!r.ok) await writeStdout(builtin());
       // printed nothing and exited 0: the user's line was empty before too

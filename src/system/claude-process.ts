@@ -1,9 +1,14 @@
 // The Claude-process rule (SESSIONS.md §12.1) and the parent walk of `atmd hook` (DAEMON.md §10.3).
-// Self-contained and synchronous on purpose: it runs on the hook's hot path, where a handful of
-// small /proc reads cost microseconds. Discovery imports `isClaudeProcess` and `outermostClaude`
-// so hook and discovery agree on which process is "the" Claude process.
-import { readFileSync, readlinkSync } from "node:fs";
-import { parseProcStat } from "./proc-stat.ts";
+// Synchronous, and free of I/O imports: the /proc reads go through a `ProcFs` the caller passes —
+// node:fs in the daemon's discovery (system/procfs-node.ts), libc through FFI on the hook's hot
+// path (system/libc.ts) — so hook and discovery agree on which process is "the" Claude process.
+import { parseProcStatBytes } from "./proc-stat.ts";
+
+/** The two reads the rule needs. Both return null when the file cannot be read. */
+export interface ProcFs {
+  readFile(path: string): Uint8Array | null;
+  readlink(path: string): string | null;
+}
 
 /** How many processes the walk examines at most (DAEMON.md §10.3, SESSIONS.md §12.1). */
 export const MAX_WALK = 15;
@@ -15,62 +20,48 @@ export function isClaudePath(p: string): boolean {
 
 const DELETED = " (deleted)";
 
+const utf8 = new TextDecoder();
+
 /** `/proc/<pid>/exe` target without a trailing ` (deleted)`, or null when unreadable. */
-function exeTarget(pid: number): string | null {
-  try {
-    const t = readlinkSync(`/proc/${pid}/exe`);
-    return t.endsWith(DELETED) ? t.slice(0, -DELETED.length) : t;
-  } catch {
-    return null;
-  }
+function exeTarget(fs: ProcFs, pid: number): string | null {
+  const t = fs.readlink(`/proc/${pid}/exe`);
+  if (t === null) return null;
+  return t.endsWith(DELETED) ? t.slice(0, -DELETED.length) : t;
 }
 
 /** argv[0] from `/proc/<pid>/cmdline`, or null when unreadable or empty. */
-function argv0(pid: number): string | null {
-  try {
-    const buf = readFileSync(`/proc/${pid}/cmdline`);
-    if (buf.length === 0) return null;
-    const nul = buf.indexOf(0);
-    return buf.toString("utf8", 0, nul < 0 ? buf.length : nul);
-  } catch {
-    return null;
-  }
+function argv0(fs: ProcFs, pid: number): string | null {
+  const buf = fs.readFile(`/proc/${pid}/cmdline`);
+  if (buf === null || buf.length === 0) return null;
+  const nul = buf.indexOf(0);
+  return utf8.decode(nul < 0 ? buf : buf.subarray(0, nul));
 }
 
 /** One `/proc/<pid>/stat` read: the command name and the parent pid. Null when unreadable. */
-export function readStat(pid: number): { comm: string; ppid: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "latin1");
-  } catch {
-    return null;
-  }
-  const st = parseProcStat(text);
-  // comm is raw bytes (read as latin1 to keep them); names are compared as UTF-8 text.
-  return st === undefined ? null : { comm: Buffer.from(st.comm, "latin1").toString("utf8"), ppid: st.ppid };
+export function readStat(fs: ProcFs, pid: number): { comm: string; ppid: number } | null {
+  const bytes = fs.readFile(`/proc/${pid}/stat`);
+  if (bytes === null) return null;
+  const st = parseProcStatBytes(bytes);
+  return st === undefined ? null : { comm: st.comm, ppid: st.ppid };
 }
 
 /**
  * The rule of SESSIONS.md §12.1 given the command name already read (saves a read on the walk):
  * comm is exactly `claude`, or the exe target or argv[0] satisfies is-claude-path.
  */
-function claudeByProc(pid: number, comm: string): boolean {
+function claudeByProc(fs: ProcFs, pid: number, comm: string): boolean {
   if (comm === "claude") return true;
-  const exe = exeTarget(pid);
+  const exe = exeTarget(fs, pid);
   if (exe !== null && isClaudePath(exe)) return true;
-  const a0 = argv0(pid);
+  const a0 = argv0(fs, pid);
   return a0 !== null && isClaudePath(a0);
 }
 
 /** Linux: is `pid` a Claude process (SESSIONS.md §12.1)? False when it cannot be read. */
-export function isClaudeProcess(pid: number): boolean {
-  let comm: string;
-  try {
-    comm = readFileSync(`/proc/${pid}/comm`, "utf8").replace(/\n$/, "");
-  } catch {
-    return false;
-  }
-  return claudeByProc(pid, comm);
+export function isClaudeProcess(fs: ProcFs, pid: number): boolean {
+  const raw = fs.readFile(`/proc/${pid}/comm`);
+  if (raw === null) return false;
+  return claudeByProc(fs, pid, utf8.decode(raw).replace(/\n$/, ""));
 }
 
 /** macOS rule on a `ps` command value: last path component `claude`, or is-claude-path. */
@@ -101,13 +92,13 @@ export function walkOutermost(
 }
 
 /** Linux walk over /proc (DAEMON.md §10.3). */
-export function outermostClaudeLinux(start: number, max: number = MAX_WALK): number | null {
+export function outermostClaudeLinux(fs: ProcFs, start: number, max: number = MAX_WALK): number | null {
   return walkOutermost(
     start,
     (pid) => {
-      const st = readStat(pid);
+      const st = readStat(fs, pid);
       if (st === null) return null;
-      return { claude: claudeByProc(pid, st.comm), ppid: st.ppid };
+      return { claude: claudeByProc(fs, pid, st.comm), ppid: st.ppid };
     },
     max,
   );
@@ -150,10 +141,11 @@ export function outermostClaudeDarwin(start: number, max: number = MAX_WALK): nu
 
 /**
  * The Claude pid for a process whose parent is `start` (DAEMON.md §10.3): the outermost Claude
- * process among at most 15 ancestors starting at `start`. Null when there is none.
+ * process among at most 15 ancestors starting at `start`. Null when there is none. `fs` serves the
+ * Linux walk; macOS uses one `ps` call.
  */
-export function outermostClaude(start: number = process.ppid): number | null {
-  if (process.platform === "linux") return outermostClaudeLinux(start);
+export function outermostClaude(fs: ProcFs, start: number = process.ppid): number | null {
+  if (process.platform === "linux") return outermostClaudeLinux(fs, start);
   if (process.platform === "darwin") return outermostClaudeDarwin(start);
   return null;
 }

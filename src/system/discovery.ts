@@ -6,6 +6,7 @@
 import { readdir } from "node:fs/promises";
 import type { DiscoveredProcess } from "../registry/types.ts";
 import { isClaudeCommand, isClaudeProcess, MAX_WALK, parsePs } from "./claude-process.ts";
+import { nodeProcFs } from "./procfs-node.ts";
 import { procCwdAsync, readProcStat, readProcStatAsync } from "./proc.ts";
 import { listPanes, paneOf } from "./tmux.ts";
 
@@ -102,7 +103,7 @@ async function scanLinux(opts: ScanOptions): Promise<DiscoveredProcess[]> {
     return e;
   };
   const isClaude = (pid: number, e: ProcEntry): boolean => {
-    e.claude ??= isClaudeProcess(pid);
+    e.claude ??= isClaudeProcess(nodeProcFs, pid);
     return e.claude;
   };
 

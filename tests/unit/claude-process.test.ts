@@ -7,10 +7,13 @@ import {
   isClaudePath,
   isClaudeProcess,
   outermostClaude,
+  type ProcFs,
   parsePs,
   readStat,
   walkOutermost,
 } from "../../src/system/claude-process.ts";
+import { libc } from "../../src/system/libc.ts";
+import { nodeProcFs } from "../../src/system/procfs-node.ts";
 
 describe("is-claude-path (SESSIONS.md §12.1)", () => {
   test.each([
@@ -60,7 +63,18 @@ describe("walk", () => {
   });
 });
 
-describe.if(process.platform === "linux")("Linux /proc", () => {
+// The same rule through both readers: node:fs (discovery) and libc through FFI (the hook).
+const readers: [string, ProcFs | null][] = [
+  ["node:fs", nodeProcFs],
+  ["libc", libc()],
+];
+
+describe.if(process.platform === "linux").each(readers)("Linux /proc through %s", (_name, maybeFs) => {
+  const fs = maybeFs as ProcFs;
+  test("the reader is available", () => {
+    expect(maybeFs).not.toBeNull();
+  });
+
   let dir = "";
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -68,7 +82,7 @@ describe.if(process.platform === "linux")("Linux /proc", () => {
   });
 
   test("readStat on self", () => {
-    const st = readStat(process.pid);
+    const st = readStat(fs, process.pid);
     expect(st?.ppid).toBe(process.ppid);
   });
 
@@ -87,10 +101,10 @@ describe.if(process.platform === "linux")("Linux /proc", () => {
       await Bun.sleep(5);
     }
     try {
-      expect(isClaudeProcess(p.pid)).toBe(true); // comm == claude
-      expect(isClaudeProcess(child)).toBe(false);
-      expect(outermostClaude(child)).toBe(p.pid);
-      expect(readStat(child)?.ppid).toBe(p.pid);
+      expect(isClaudeProcess(fs, p.pid)).toBe(true); // comm == claude
+      expect(isClaudeProcess(fs, child)).toBe(false);
+      expect(outermostClaude(fs, child)).toBe(p.pid);
+      expect(readStat(fs, child)?.ppid).toBe(p.pid);
     } finally {
       process.kill(child);
       p.kill();
@@ -103,8 +117,8 @@ describe.if(process.platform === "linux")("Linux /proc", () => {
     const p = Bun.spawn(["bash", "-c", "exec -a /opt/x/claude sleep 5"]);
     await Bun.sleep(100);
     try {
-      expect(readStat(p.pid)?.comm).toBe("sleep");
-      expect(isClaudeProcess(p.pid)).toBe(true);
+      expect(readStat(fs, p.pid)?.comm).toBe("sleep");
+      expect(isClaudeProcess(fs, p.pid)).toBe(true);
     } finally {
       p.kill();
       await p.exited;
@@ -112,7 +126,7 @@ describe.if(process.platform === "linux")("Linux /proc", () => {
   });
 
   test("no Claude ancestor → null; unreadable pid → false", () => {
-    expect(outermostClaude(process.pid)).toBe(null);
-    expect(isClaudeProcess(2 ** 22 + 12345)).toBe(false);
+    expect(outermostClaude(fs, process.pid)).toBe(null);
+    expect(isClaudeProcess(fs, 2 ** 22 + 12345)).toBe(false);
   });
 });

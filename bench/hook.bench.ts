@@ -3,6 +3,11 @@
 // and the reference `atm-hook` script, all measured in one run.
 //
 //   bun bench/hook.bench.ts [--runs N] [--ref-runs N] [--no-build] [--reference-daemon] [--atmd PATH]
+//                           [--stdin socket|file]
+//
+// stdin is given as Claude Code gives it: `socket` (default) is a socketpair written and shut down
+// by the parent, which is what Node's and Bun's child_process create for a "pipe"; `file` makes
+// stdin the payload file itself.
 //
 // Prints a table and then one JSON object. Targets: hook median ≤ 1.5× the empty compiled program
 // and ≤ 0.12× the reference script (daemon up).
@@ -21,6 +26,8 @@ function flagValue(name: string, dflt: number): number {
 }
 const RUNS = flagValue("--runs", 40);
 const REF_RUNS = flagValue("--ref-runs", 12);
+const stdinIdx = process.argv.indexOf("--stdin");
+const STDIN = stdinIdx >= 0 && process.argv[stdinIdx + 1] === "file" ? "file" : "socket";
 
 const dir = mkdtempSync(join(tmpdir(), "atmd-hook-bench-"));
 const atmdIdx = process.argv.indexOf("--atmd");
@@ -60,7 +67,8 @@ const inner = join(dir, "inner.ts");
 writeFileSync(
   inner,
   `
-const [payload, runs, refRuns, spec] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), JSON.parse(process.argv[5])];
+const [payload, runs, refRuns, spec, stdinKind] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), JSON.parse(process.argv[5]), process.argv[6]];
+const bytes = await Bun.file(payload).bytes();
 const times = {};
 for (const k of Object.keys(spec)) times[k] = [];
 const max = Math.max(runs, refRuns);
@@ -69,11 +77,20 @@ for (let i = 0; i < max + 2; i++) {
     const n = k === "reference atm-hook" ? refRuns : runs;
     if (i >= n + 2) continue;
     const t0 = performance.now();
-    const r = Bun.spawnSync(cmd, { stdin: Bun.file(payload), stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(cmd, { stdin: stdinKind === "file" ? Bun.file(payload) : "pipe", stdout: "pipe", stderr: "pipe" });
+    if (stdinKind !== "file") {
+      // /bin/true and the empty program exit without reading: EPIPE is expected and ignored.
+      const feed = async () => {
+        p.stdin.write(bytes);
+        await p.stdin.end();
+      };
+      feed().catch(() => {});
+    }
+    const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
     const dt = performance.now() - t0;
     if (i >= 2) times[k].push(dt); // two warm-up runs
-    if (k === "atmd hook" && (r.exitCode !== 0 || r.stdout.length || r.stderr.length)) {
-      console.error("atmd hook misbehaved", r.exitCode, r.stdout.toString(), r.stderr.toString());
+    if (k === "atmd hook" && (code !== 0 || out.length || err.length)) {
+      console.error("atmd hook misbehaved", code, out, err);
       process.exit(1);
     }
   }
@@ -100,7 +117,7 @@ const env: Record<string, string> = {
 };
 
 function measure(): Record<string, number[]> {
-  const r = Bun.spawnSync([claude, inner, payload, String(RUNS), String(REF_RUNS), JSON.stringify(spec)], {
+  const r = Bun.spawnSync([claude, inner, payload, String(RUNS), String(REF_RUNS), JSON.stringify(spec), STDIN], {
     env,
     stdout: "pipe",
     stderr: "inherit",
@@ -165,11 +182,11 @@ const targets = {
   "hook ≤ 0.12× reference (daemon up)": ratios.up_vs_reference <= 0.12,
 };
 
-console.log(`daemon: ${daemon.name}; ${RUNS} runs (reference script: ${REF_RUNS}) after 2 warm-ups\n`);
+console.log(`daemon: ${daemon.name}; stdin: ${STDIN}; ${RUNS} runs (reference script: ${REF_RUNS}) after 2 warm-ups\n`);
 console.log(`${"case".padEnd(22)} ${"daemon".padEnd(7)} ${"median ms".padStart(10)}`);
 for (const r of rows) console.log(`${r.case.padEnd(22)} ${r.daemon.padEnd(7)} ${r.median_ms.toFixed(2).padStart(10)}`);
 console.log(
   `\nhook/empty (up) ${ratios.up_vs_empty.toFixed(2)}x, hook/reference (up) ${ratios.up_vs_reference.toFixed(3)}x, hook/empty (down) ${ratios.down_vs_empty.toFixed(2)}x`,
 );
 for (const [t, ok] of Object.entries(targets)) console.log(`${ok ? "PASS" : "FAIL"} ${t}`);
-console.log(JSON.stringify({ daemon: daemon.name, runs: RUNS, ref_runs: REF_RUNS, rows, ratios, targets }));
+console.log(JSON.stringify({ daemon: daemon.name, stdin: STDIN, runs: RUNS, ref_runs: REF_RUNS, rows, ratios, targets }));

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { builtinLine } from "../integration/builtin-line.ts";
 import { BUDGET_MS, debugLog, forward, forwardIo, newState, parseObject, readStdin } from "../integration/forward.ts";
 import { isObject, isOwnCommand } from "../integration/settings.ts";
+import { concatBytes } from "../system/bytes.ts";
 import { configDir } from "../system/paths.ts";
 
 /** How long the chained command may run before it and its children are killed (§11.2). */
@@ -87,15 +88,7 @@ async function runChained(command: string, input: Uint8Array): Promise<ChainResu
     }
     await Promise.race([reading, Bun.sleep(200)]);
   }
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return { out, ok: !timedOut && proc.exitCode === 0 };
+  return { out: concatBytes(chunks), ok: !timedOut && proc.exitCode === 0 };
 }
 
 async function writeStdout(data: string | Uint8Array): Promise<void> {

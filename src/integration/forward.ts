@@ -3,6 +3,7 @@
 // the I/O goes through a `ForwardIo`: libc through FFI where it binds, else node:fs and Bun's
 // sockets (forward-node.ts, imported only then).
 import { formatTimestamp } from "../protocol/timestamp.ts";
+import { concatBytes } from "../system/bytes.ts";
 import { outermostClaude, type ProcFs } from "../system/claude-process.ts";
 import { libc } from "../system/libc.ts";
 
@@ -112,14 +113,7 @@ export async function readStdin(io: ForwardIo, limit: number = STDIN_LIMIT): Pro
       chunks.push(chunk);
     }
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks, total);
 }
 
 /** Parses stdin bytes; the object, or null for anything that is not a JSON object. */

@@ -8,6 +8,7 @@
 // Everything here is non-blocking or bounded by a caller's deadline: a synchronous FFI call holds
 // the JS thread, so the hook's deadline timer could not fire during it.
 import { dlopen, FFIType, read as peek } from "bun:ffi";
+import { concatBytes } from "./bytes.ts";
 
 const O_RDONLY = 0;
 const O_NONBLOCK = 0o4000;
@@ -104,19 +105,6 @@ function bind(c: Symbols): Libc {
     }
   }
 
-  function join(chunks: Uint8Array[]): Uint8Array {
-    if (chunks.length === 1) return chunks[0] as Uint8Array;
-    let total = 0;
-    for (const ch of chunks) total += ch.length;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const ch of chunks) {
-      out.set(ch, at);
-      at += ch.length;
-    }
-    return out;
-  }
-
   function sleepMs(ms: number): void {
     c.poll(null, 0, Math.max(0, Math.ceil(ms)));
   }
@@ -127,7 +115,8 @@ function bind(c: Symbols): Libc {
       if (fd < 0) return null;
       try {
         const r = readFd(fd, max);
-        return r.eof ? join(r.chunks) : null;
+        if (!r.eof) return null;
+        return r.chunks.length === 1 ? (r.chunks[0] as Uint8Array) : concatBytes(r.chunks);
       } finally {
         c.close(fd);
       }

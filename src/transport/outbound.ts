@@ -2,6 +2,7 @@
 // how many bytes the kernel took and drops the rest — so unsent tails are kept here and resumed on
 // `drain`. Everything queued during one event-loop turn goes out in a single write. The queue is
 // capped: a consumer that lets more than `cap` bytes pile up is cut off with one final error line.
+import { concatBytes } from "../system/bytes.ts";
 
 /** The one thing the queue needs from a socket. Returns bytes accepted (0 when full, -1 closed). */
 export type WriteFn = (data: Uint8Array) => number;
@@ -98,7 +99,7 @@ export class OutboundQueue {
       data = this.tail;
     } else {
       const parts = this.tail !== null ? [this.tail, ...this.chunks] : this.chunks;
-      data = parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts, this.queued);
+      data = parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(parts, this.queued);
     }
     this.chunks = [];
     this.tail = null;
@@ -134,12 +135,3 @@ export class OutboundQueue {
   }
 }
 
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

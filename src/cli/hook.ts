@@ -1,7 +1,7 @@
 // `atmd hook` (DAEMON.md §10): forward one Claude Code hook event to the daemon and get out of the
 // way. Always exits 0, prints nothing, and never runs past the 100 ms budget: a hard timer exits
 // the process when the budget is used up, whatever is still pending.
-import { BUDGET_MS, debugLog, forward, forwardIo, newState, readStdin } from "../integration/forward.ts";
+import { BUDGET_MS, debugLog, forward, forwardIo, newState, readStdin, STDIN_LIMIT } from "../integration/forward.ts";
 
 /**
  * Margin kept for process exit itself, and for the time before the runtime's clock started (the
@@ -20,7 +20,7 @@ export async function run(_args: string[]): Promise<number> {
   );
   try {
     const io = await forwardIo();
-    const bytes = await readStdin(io);
+    const bytes = await readStdin(io, STDIN_LIMIT, deadline);
     const result = await forward(io, bytes, state, deadline);
     await debugLog(state, result);
   } catch {

@@ -8,7 +8,7 @@ import type { ForwardIo, Result, SocketCheck } from "./forward.ts";
  * Reads stdin without blocking: `eof` when it reached the end, otherwise the caller continues
  * with the stream. Null when more than `limit` bytes arrived.
  */
-function readAvailable(limit: number): { chunks: Uint8Array[]; eof: boolean } | null | undefined {
+function readAvailable(limit: number, deadline = Infinity): { chunks: Uint8Array[]; eof: boolean } | null | undefined {
   const chunks: Uint8Array[] = [];
   if (process.platform !== "linux") return undefined;
   let fd: number;
@@ -31,6 +31,7 @@ function readAvailable(limit: number): { chunks: Uint8Array[]; eof: boolean } | 
       total += n;
       if (total > limit) return null;
       chunks.push(buf.subarray(0, n));
+      if (performance.now() >= deadline) return { chunks, eof: false }; // the stream goes on
     }
   } finally {
     closeSync(fd);

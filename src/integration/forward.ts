@@ -73,16 +73,17 @@ const PROMPT_MAX = 500;
 
 const encoder = new TextEncoder();
 
-export type SocketCheck = "ok" | "no-socket" | "foreign-socket";
+/** `unsupported`: this way of checking is not available here (forward() then asks node:fs). */
+export type SocketCheck = "ok" | "no-socket" | "foreign-socket" | "unsupported";
 
 /** The I/O forwarding needs. Every call is non-blocking or bounded by the given deadline. */
 export interface ForwardIo extends ProcFs {
   /**
-   * Whatever stdin holds now, without blocking: `eof` when it reached the end (else the caller
-   * reads the rest from the stream). Null when more than `limit` bytes arrived; undefined when
-   * stdin cannot be read this way.
+   * Whatever stdin holds now, without blocking and stopping at `deadline`: `eof` when it reached
+   * the end (else the caller reads the rest from the stream). Null when more than `limit` bytes
+   * arrived; undefined when stdin cannot be read this way.
    */
-  readStdinNow(limit: number): { chunks: Uint8Array[]; eof: boolean } | null | undefined;
+  readStdinNow(limit: number, deadline?: number): { chunks: Uint8Array[]; eof: boolean } | null | undefined;
   /** §10.2 step 6: the socket must exist, be a socket and belong to the current user. */
   checkSocket(path: string): SocketCheck;
   /** Connects, writes all of `payload`, closes; `timeout` when `deadline` (performance.now()) passes. */
@@ -94,13 +95,21 @@ export async function forwardIo(): Promise<ForwardIo> {
   return libc() ?? (await import("./forward-node.ts")).nodeForwardIo;
 }
 
-/** Reads stdin to EOF. Null when it holds more than `limit` bytes (reading stops there). */
-export async function readStdin(io: ForwardIo, limit: number = STDIN_LIMIT): Promise<Uint8Array | null> {
+/**
+ * Reads stdin to EOF. Null when it holds more than `limit` bytes (reading stops there). The
+ * synchronous part stops at `deadline`; the rest is read on the event loop, where the caller's
+ * timers can fire.
+ */
+export async function readStdin(
+  io: ForwardIo,
+  limit: number = STDIN_LIMIT,
+  deadline: number = Infinity,
+): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   // Fast path: Claude Code has written the whole JSON and closed its end by the time we run, so
   // it is all in the pipe: read it synchronously (0.07 ms against 0.4 ms for the stream).
-  const fast = io.readStdinNow(limit);
+  const fast = io.readStdinNow(limit, deadline);
   if (fast === null) return null;
   for (const c of fast?.chunks ?? []) {
     chunks.push(c);
@@ -237,8 +246,9 @@ export async function forward(
   if (payload === null) return "too-large";
   const env = process.env.ATM_SOCKET; // same rule as socketPath() in system/paths.ts, inlined
   const path = env !== undefined && env !== "" ? env : "/tmp/atm.sock";
-  const check = io.checkSocket(path);
-  if (check !== "ok") return check;
+  let check = io.checkSocket(path);
+  if (check === "unsupported") check = (await import("./forward-node.ts")).nodeForwardIo.checkSocket(path);
+  if (check !== "ok") return check === "unsupported" ? "no-socket" : check;
   if (performance.now() >= deadline) return "timeout";
   return io.send(path, payload, deadline);
 }

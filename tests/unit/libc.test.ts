@@ -118,7 +118,7 @@ describe.if(supported)("libc binding", () => {
         "-e",
         `import { libc } from ${JSON.stringify(join(ROOT, "src/system/libc.ts"))};
          const p = new Uint8Array(${payload.length}); for (let i = 0; i < p.length; i++) p[i] = i % 251;
-         console.log(libc().send(${JSON.stringify(sock)}, p, performance.now() + 5000));`,
+         console.log(await libc().send(${JSON.stringify(sock)}, p, performance.now() + 5000));`,
       ],
       { stdout: "pipe", stderr: "inherit" },
     );
@@ -127,7 +127,7 @@ describe.if(supported)("libc binding", () => {
     expect(Buffer.concat(got).equals(Buffer.from(payload))).toBe(true);
   });
 
-  test("send: a server that never reads → timeout at the deadline, not later", () => {
+  test("send: a server that never reads → timeout at the deadline, not later, timers still running", async () => {
     const dir = tempDir();
     const sock = join(dir, "s.sock");
     servers.push(
@@ -142,33 +142,37 @@ describe.if(supported)("libc binding", () => {
       }),
     );
     const t0 = performance.now();
-    const r = libc()!.send(sock, new Uint8Array(8 * 1024 * 1024), t0 + 150);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const r = await libc()!.send(sock, new Uint8Array(8 * 1024 * 1024), t0 + 150);
     const ms = performance.now() - t0;
+    clearInterval(ticker);
     expect(r).toBe("timeout");
+    expect(ticks).toBeGreaterThan(3); // it waited on the event loop, not in a blocking call
     expect(ms).toBeGreaterThanOrEqual(149);
     expect(ms).toBeLessThan(1000);
   });
 
-  test("send: missing path, stale socket file, regular file, over-long path → connect-failed", () => {
+  test("send: missing path, stale socket file, regular file, over-long path → connect-failed", async () => {
     const c = libc()!;
     const dir = tempDir();
     const deadline = performance.now() + 1000;
     const msg = new TextEncoder().encode("x\n");
-    expect(c.send(join(dir, "missing"), msg, deadline)).toBe("connect-failed");
+    expect(await c.send(join(dir, "missing"), msg, deadline)).toBe("connect-failed");
     writeFileSync(join(dir, "file"), "");
-    expect(c.send(join(dir, "file"), msg, deadline)).toBe("connect-failed");
+    expect(await c.send(join(dir, "file"), msg, deadline)).toBe("connect-failed");
     const stale = join(dir, "stale.sock");
     const unbind = rawSocket(stale, null); // a socket file nobody listens on
     try {
       expect(c.checkSocket(stale)).toBe("ok");
-      expect(c.send(stale, msg, deadline)).toBe("connect-failed");
+      expect(await c.send(stale, msg, deadline)).toBe("connect-failed");
     } finally {
       unbind();
     }
-    expect(c.send(`${dir}/${"x".repeat(120)}`, msg, deadline)).toBe("connect-failed");
+    expect(await c.send(`${dir}/${"x".repeat(120)}`, msg, deadline)).toBe("connect-failed");
   });
 
-  test("send: a full listen backlog is retried until the deadline", () => {
+  test("send: a full listen backlog is retried until the deadline", async () => {
     // A raw listener with backlog 0 that never accepts: the first connection fills the queue,
     // the next non-blocking connect gets EAGAIN.
     const dir = tempDir();
@@ -179,7 +183,7 @@ describe.if(supported)("libc binding", () => {
       const msg = new TextEncoder().encode("x\n");
       const results: string[] = [];
       const t0 = performance.now();
-      for (let i = 0; i < 4; i++) results.push(c.send(sock, msg, performance.now() + 60));
+      for (let i = 0; i < 4; i++) results.push(await c.send(sock, msg, performance.now() + 60));
       const ms = performance.now() - t0;
       expect(results[0]).toBe("sent"); // queued in the backlog, written into the socket buffer
       expect(results).toContain("timeout");
@@ -224,6 +228,24 @@ describe.if(supported)("libc binding", () => {
     expect(await out(piped)).toBe(JSON.stringify({ n: 1000, eof: true }));
     const file = Bun.spawn([bun, script], { stdin: Bun.file(big), stdout: "pipe", stderr: "inherit" });
     expect(await out(file)).toBe("null"); // 150,000 bytes against a limit of 100,000
+  });
+
+  test("readStdinNow stops at the deadline: what it has, not at EOF (the stream reads on)", async () => {
+    const dir = tempDir();
+    const script = join(dir, "read.ts");
+    writeFileSync(
+      script,
+      `import { libc } from ${JSON.stringify(join(ROOT, "src/system/libc.ts"))};
+       const r = libc().readStdinNow(1e7, performance.now() - 1);
+       console.log(JSON.stringify({ n: r.chunks.reduce((a, c) => a + c.length, 0), eof: r.eof }));`,
+    );
+    const big = join(dir, "big");
+    writeFileSync(big, "x".repeat(300_000));
+    const p = Bun.spawn([process.execPath, script], { stdin: Bun.file(big), stdout: "pipe", stderr: "inherit" });
+    const r = JSON.parse((await new Response(p.stdout).text()).trim());
+    expect(r.eof).toBe(false);
+    expect(r.n).toBeGreaterThan(0);
+    expect(r.n).toBeLessThan(300_000);
   });
 });
 

@@ -12,8 +12,15 @@ import type { Session } from "./session.ts";
 import { realSystem } from "./system.ts";
 import type { System } from "./system.ts";
 import type {
-  DiscoveredProcess, DiscoveryResult, RegistryCounters, RegistryEvent, RegistryResult,
-  SessionRegistry, SessionView,
+  DiscoveredProcess,
+  DiscoveryResult,
+  LifecycleNote,
+  RegistryCounters,
+  RegistryEvent,
+  RegistryResult,
+  RemoveReason,
+  SessionRegistry,
+  SessionView,
 } from "./types.ts";
 import { toView } from "./view.ts";
 
@@ -35,6 +42,8 @@ const SUBAGENT_ANCESTORS = 19;
 /** Bounds for state a flood of messages could otherwise grow within one upkeep period. */
 const MAX_PENDING_SUBAGENTS = 1024;
 const MAX_GIT_CACHE = 1024;
+/** Lifecycle notes kept for the log when nobody takes them (a registry used on its own). */
+const MAX_LIFECYCLE_NOTES = 1024;
 /** How long a git lookup on the message path is reused (see resolveGitFor). */
 const GIT_FRESH_MS = 1000;
 
@@ -80,6 +89,8 @@ export class Registry implements SessionRegistry {
   private pendingSubagents: PendingSubagent[] = [];
   /** cwd -> git info and when (message clock) it was read; see resolveGitFor. */
   private gitCache = new Map<string, { info: GitInfo; at: number }>();
+  /** For the daemon's log; see takeLifecycle. */
+  private lifecycle: LifecycleNote[] = [];
 
   constructor(opts: RegistryOptions | number = {}) {
     const o = typeof opts === "number" ? { maxSessions: opts } : opts;
@@ -107,7 +118,7 @@ export class Registry implements SessionRegistry {
     if (loc.kind === "create") {
       if (line.model === undefined || line.pid === undefined) return { events };
       if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
-      const s = this.create(line.sessionId, line.pid, now);
+      const s = this.create(line.sessionId, line.pid, now, "status line");
       if (applyStatusLine(s, line, now, true)) this.resolveGitFor(s, now);
       events.push({ type: "session_updated", session: toView(s, now) });
       return { events };
@@ -137,7 +148,7 @@ export class Registry implements SessionRegistry {
     if (h.hookEventName === "SessionEnd") {
       const target = this.byId.get(h.sessionId) ?? (h.pid === undefined ? undefined : this.byPid.get(h.pid));
       if (target !== undefined && (target.id === h.sessionId || target.id.startsWith("pending-"))) {
-        this.remove(target, events, now);
+        this.remove(target, events, now, "ended");
       }
       return { events };
     }
@@ -152,7 +163,7 @@ export class Registry implements SessionRegistry {
     if (loc.kind === "create") {
       if (h.pid === undefined) return { events };
       if (this.byId.size >= this.maxSessions) return fullError(this.maxSessions);
-      const s = this.create(h.sessionId, h.pid, now);
+      const s = this.create(h.sessionId, h.pid, now, "hook");
       if (applyHook(s, h, now)) this.resolveGitFor(s, now);
       events.push({ type: "session_updated", session: toView(s, now) });
       this.correlate(s, now, events);
@@ -198,7 +209,7 @@ export class Registry implements SessionRegistry {
         failed++;
         continue;
       }
-      const s = this.create(id, p.pid, now);
+      const s = this.create(id, p.pid, now, "discovery");
       s.cwd = p.cwd;
       s.tmuxPane = p.tmuxPane ?? undefined;
       this.resolveGitFor(s, now);
@@ -226,10 +237,10 @@ export class Registry implements SessionRegistry {
       if (alive[i] !== false) return;
       const s = c.s;
       if (this.byId.get(c.id) !== s || s.pid !== c.pid || !s.pidVerified || s.startTime !== c.startTime) return;
-      this.remove(s, events, now);
+      this.remove(s, events, now, "process died");
     });
     for (const s of [...this.byId.values()]) {
-      if (!s.pidVerified && now - s.lastActivity >= this.ttlMs) this.remove(s, events, now);
+      if (!s.pidVerified && now - s.lastActivity >= this.ttlMs) this.remove(s, events, now, "expired");
     }
     return events;
   }
@@ -289,9 +300,10 @@ export class Registry implements SessionRegistry {
       s.id = sid;
       this.byId.set(sid, s);
       events.push({ type: "session_removed", session_id: old });
+      this.note({ kind: "renamed", from: old, id: sid, pid: s.pid });
       this.rewriteLinks(old, sid, s, after);
     } else if (loc.kind === "move" && pid !== undefined) {
-      if (loc.displaced !== undefined) this.remove(loc.displaced, events, now);
+      if (loc.displaced !== undefined) this.remove(loc.displaced, events, now, "displaced");
       if (this.byPid.get(s.pid) === s) this.byPid.delete(s.pid);
       s.pid = pid;
       this.byPid.set(pid, s);
@@ -309,20 +321,33 @@ export class Registry implements SessionRegistry {
     for (const o of after) events.push({ type: "session_updated", session: toView(o, now) });
   }
 
-  private create(id: string, pid: number, now: number): Session {
+  takeLifecycle(): LifecycleNote[] {
+    const notes = this.lifecycle;
+    this.lifecycle = [];
+    return notes;
+  }
+
+  private note(n: LifecycleNote): void {
+    if (this.lifecycle.length >= MAX_LIFECYCLE_NOTES) this.lifecycle.shift(); // nobody is taking them
+    this.lifecycle.push(n);
+  }
+
+  private create(id: string, pid: number, now: number, by: "status line" | "hook" | "discovery"): Session {
     const check = this.sys.verifyPid(pid);
     const s = newSession(id, pid, now, check.verified, check.startTime);
     this.byId.set(id, s);
     this.byPid.set(pid, s);
     this.counters.sessionsCreated++;
+    this.note({ kind: "created", id, pid, by });
     return s;
   }
 
   /** Removal with link clean-ups (§14.4): `session_removed`, then every session it touched. */
-  private remove(s: Session, events: RegistryEvent[], now: number): void {
+  private remove(s: Session, events: RegistryEvent[], now: number, reason: RemoveReason): void {
     if (this.byId.get(s.id) === s) this.byId.delete(s.id);
     if (this.byPid.get(s.pid) === s) this.byPid.delete(s.pid);
     this.counters.sessionsRemoved++;
+    this.note({ kind: "removed", id: s.id, pid: s.pid, reason });
     events.push({ type: "session_removed", session_id: s.id });
     for (const o of this.byId.values()) {
       let changed = false;

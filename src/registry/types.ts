@@ -43,6 +43,17 @@ export type RegistryEvent =
   | { type: "session_updated"; session: SessionView }
   | { type: "session_removed"; session_id: string };
 
+/**
+ * A session coming, going or getting its real id, for the daemon's log (DAEMON.md §9): ids, pids
+ * and reasons only, never payloads.
+ */
+export type LifecycleNote =
+  | { kind: "created"; id: string; pid: number; by: "status line" | "hook" | "discovery" }
+  | { kind: "renamed"; from: string; id: string; pid: number }
+  | { kind: "removed"; id: string; pid: number; reason: RemoveReason };
+
+export type RemoveReason = "ended" | "process died" | "expired" | "displaced";
+
 export type RegistryErrorCode = "parse_error" | "registry_full";
 
 export interface RegistryError {
@@ -102,4 +113,6 @@ export interface SessionRegistry {
   cleanup(now: () => number): Promise<RegistryEvent[]>;
   /** The 5 s git refresh (SESSIONS.md §11): `session_updated` only for sessions whose git info changed. */
   refreshGit(now: () => number): Promise<RegistryEvent[]>;
+  /** Sessions created, renamed and removed since the last call, oldest first (at most 1,024 kept). */
+  takeLifecycle(): LifecycleNote[];
 }

@@ -12,6 +12,7 @@ import {
   parseLine,
   PROTOCOL_VERSION,
 } from "../protocol/messages.ts";
+import { idShort } from "../registry/format.ts";
 import type { DiscoveredProcess, RegistryEvent, SessionRegistry } from "../registry/types.ts";
 import type { Logger } from "../system/log.ts";
 import { Broadcaster } from "./broadcast.ts";
@@ -212,15 +213,28 @@ export class Server {
   /** Runs a discovery scan outside any connection (start-up). */
   discoverInBackground(): void {
     void this.runDiscovery().then(
-      (r) => this.opts.log.info(`discovery: ${r.discovered} new sessions, ${r.failed} failed`),
+      (r) => this.opts.log.info(`discovery: ${r.discovered} new session${r.discovered === 1 ? "" : "s"}, ${r.failed} failed`),
       (err: unknown) => this.opts.log.warn(`discovery failed: ${errorText(err)}`),
     );
   }
 
-  /** Broadcasts registry events produced outside a connection (cleanup tick, git refresh). */
+  /**
+   * Broadcasts registry events (a connection's message, the cleanup tick, the git refresh) and
+   * logs the sessions that came, went or got their id meanwhile (DAEMON.md §9).
+   */
   publish(events: readonly RegistryEvent[]): void {
+    this.logLifecycle();
     this.counters.broadcasts += events.length;
     for (const dropped of this.broadcaster.publish(events, SLOW_CONSUMER_LINE)) this.slowConsumer(dropped);
+  }
+
+  private logLifecycle(): void {
+    const { log, registry } = this.opts;
+    for (const n of registry.takeLifecycle()) {
+      if (n.kind === "created") log.info(`session ${idShort(n.id)} created (pid ${n.pid}, from ${n.by})`);
+      else if (n.kind === "renamed") log.info(`session ${idShort(n.from)} is now ${idShort(n.id)} (pid ${n.pid})`);
+      else log.info(`session ${idShort(n.id)} removed (pid ${n.pid}, ${n.reason})`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------

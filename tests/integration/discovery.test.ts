@@ -72,7 +72,9 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
       await Bun.sleep(20);
     }
     expect(found?.working_directory).toBe(f.repo);
-    expect(d.stderr()).toMatch(/discovery: \d+ new sessions, 0 failed/);
+    expect(d.stderr()).toMatch(/discovery: \d+ new sessions?, 0 failed/);
+    // id_short of pending-<pid> is "pending-"; the pid says which (DAEMON.md §9).
+    expect(d.stderr()).toContain(`INFO session pending- created (pid ${claude.pid}, from discovery)\n`);
     c.close();
   }, 30_000);
 

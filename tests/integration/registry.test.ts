@@ -386,6 +386,9 @@ describe("a scripted Claude turn (SESSIONS.md §6.3, §6.7, §9.9)", () => {
     expect(r.replies).toEqual([]);
     expect(r.events.map((e) => e.m)).toEqual([{ type: "session_removed", session_id: "end-me" }]);
     expect(await list(h.tx)).toEqual([]);
+    // DAEMON.md §9: both show at info level, with pid and reason, and no payload.
+    expect(h.d.stderr()).toMatch(new RegExp(`INFO session end-me created \\(pid ${pid}, from hook\\)\n`));
+    expect(h.d.stderr()).toMatch(new RegExp(`INFO session end-me removed \\(pid ${pid}, ended\\)\n`));
   });
 });
 

@@ -499,3 +499,38 @@ describe("hostile input: at most one error, list() unchanged", () => {
     expect(r.size).toBe(0);
   });
 });
+
+describe("lifecycle notes for the daemon's log (DAEMON.md §9)", () => {
+  test("created (by what), renamed, removed with each reason; taken once; ids and pids only", async () => {
+    const { r, sys } = setup(undefined, 60_000);
+    status(r, "A", 10, { model: MODEL });
+    hook(r, "B", 11, "PreToolUse", { tool_name: "Bash", prompt: "secret" });
+    r.discovered([{ pid: 12, cwd: "/tmp", tmuxPane: null }], 1000);
+    status(r, "C", 12, {}); // pending-12 gets its id
+    hook(r, "B", 10, "Stop"); // B moves to pid 10, displacing A
+    hook(r, "B", 10, "SessionEnd");
+    status(r, "ghost", 4_000_000_000, { model: MODEL }, 1000);
+    sys.kill(12);
+    await r.cleanup(() => 61_000);
+    expect(r.takeLifecycle()).toEqual([
+      { kind: "created", id: "A", pid: 10, by: "status line" },
+      { kind: "created", id: "B", pid: 11, by: "hook" },
+      { kind: "created", id: "pending-12", pid: 12, by: "discovery" },
+      { kind: "renamed", from: "pending-12", id: "C", pid: 12 },
+      { kind: "removed", id: "A", pid: 10, reason: "displaced" },
+      { kind: "removed", id: "B", pid: 10, reason: "ended" },
+      { kind: "created", id: "ghost", pid: 4_000_000_000, by: "status line" },
+      { kind: "removed", id: "C", pid: 12, reason: "process died" },
+      { kind: "removed", id: "ghost", pid: 4_000_000_000, reason: "expired" },
+    ]);
+    expect(r.takeLifecycle()).toEqual([]);
+  });
+
+  test("nobody taking them: at most 1,024 are kept, the newest", () => {
+    const { r } = setup(2000);
+    for (let i = 0; i < 1500; i++) status(r, `s${i}`, 100_000 + i, { model: MODEL });
+    const notes = r.takeLifecycle();
+    expect(notes).toHaveLength(1024);
+    expect(notes.at(-1)).toEqual({ kind: "created", id: "s1499", pid: 101_499, by: "status line" });
+  });
+});

@@ -16,13 +16,14 @@ import {
   readlinkSync,
   realpathSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { unifiedDiff } from "../integration/diff.ts";
-import { isSelf, settingsCommandPath } from "../integration/self.ts";
+import { isSelf, LAUNCHER_HEAD, launcherPath, settingsCommandPath } from "../integration/self.ts";
 import {
   type Context,
   type Json,
@@ -30,6 +31,7 @@ import {
   type Stash,
   isObject,
   jsonEqual,
+  ownFirstWords,
   planSetup,
   parsePreservingNumbers,
   planUninstall,
@@ -246,11 +248,27 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     process.stderr.write(`${plan.error}\n`);
     return EXIT_FAILURE;
   }
+  // §12.3 keeps existing atmd entries even when they run another atmd (an older install, a moved
+  // binary, the launcher of a source checkout): say so, and how to switch them to this one.
+  const elsewhere =
+    command === "setup" ? ownFirstWords(plan.settings, isSelf).filter((w) => w !== self.path && !isSelf(w)) : [];
+  const elsewhereNote =
+    elsewhere.length === 0
+      ? []
+      : [
+          `Note: atmd entries already in ${path} run ${elsewhere.map(describeExecutable).join(", ")}, not ${self.path}; setup keeps them.`,
+          `To switch them to this atmd, run '${ctx.atmd} uninstall' and then '${ctx.atmd} setup'.`,
+        ];
+
   // Judged on the JSON values, not on the file's formatting (§12.5 step 4).
   const settingsChanged = !jsonEqual(loaded.value, plan.settings);
   const newText = serialise(plan.settings);
   const newStashText =
     plan.stash.kind === "write" ? serialise(plan.stash.stash) : plan.stash.kind === "delete" ? "" : current.text;
+
+  // From source, setup points Claude Code at a launcher script; keep it present and current even
+  // when the settings need no change, and take it away again on uninstall.
+  const launcherNeeded = command === "setup" && self.launcher !== undefined && readText(self.launcher.path) !== self.launcher.text;
 
   if (dryRun) {
     const label = `(after atmd ${command})`;
@@ -261,12 +279,13 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
       out.push(unifiedDiff(current.text, newStashText, stashFile, `${stashFile} ${label}`));
     }
     process.stdout.write(out.join(""));
+    const notes = [...elsewhereNote];
+    if (launcherNeeded && self.launcher !== undefined) {
+      notes.push(`Would write the launcher ${self.launcher.path} (runs ${process.execPath} ${Bun.main}).`);
+    }
+    if (notes.length > 0) process.stderr.write(`${notes.join("\n")}\n`);
     return EXIT_OK;
   }
-
-  // From source, setup points Claude Code at a launcher script; keep it present and current even
-  // when the settings need no change, and take it away again on uninstall.
-  const launcherNeeded = command === "setup" && self.launcher !== undefined && readText(self.launcher.path) !== self.launcher.text;
 
   if (!plan.changed) {
     if (launcherNeeded && self.launcher !== undefined) {
@@ -279,6 +298,8 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
         ? `atmd is already set up in ${path}; nothing to change.\n`
         : `atmd is not installed in ${path}; nothing to change.\n`,
     );
+    if (elsewhereNote.length > 0) process.stdout.write(`${elsewhereNote.join("\n")}\n`);
+    if (command === "uninstall") removeLauncher(dirname(stashFile));
     return EXIT_OK;
   }
 
@@ -324,16 +345,10 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     const err = writeLauncher(self.launcher);
     if (err !== null) return fail(err);
     lines.push(`Running from source: the hooks run ${self.launcher.path}, which starts ${process.execPath} ${Bun.main}.`);
-    lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'setup' instead.");
+    lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'uninstall', then its 'setup'.");
   }
-  if (command === "uninstall" && self.launcher !== undefined && readText(self.launcher.path) === self.launcher.text) {
-    try {
-      unlinkSync(self.launcher.path);
-    } catch {
-      // gone already
-    }
-  }
-  lines.push(...plan.summary);
+  if (command === "uninstall") removeLauncher(dirname(stashFile));
+  lines.push(...plan.summary, ...elsewhereNote);
   if (plan.summary.length === 0 && plan.stash.kind === "delete") lines.push(`Removed the leftover status-line stash ${stashFile}.`);
   process.stdout.write(`${lines.join("\n")}\n`);
   return EXIT_OK;
@@ -349,6 +364,27 @@ function readText(path: string): string | null {
     return readFileSync(path, "utf8");
   } catch {
     return null;
+  }
+}
+
+/** A command word as shown in setup's note: `(missing)` after a path that does not exist. */
+function describeExecutable(word: string): string {
+  const p = word.startsWith("~/") ? join(homeDir(), word.slice(2)) : word;
+  return p.includes("/") && !existsSync(p) ? `${word} (missing)` : word;
+}
+
+/**
+ * Uninstall: no atmd entry is left to run a launcher written by setup from source (whichever atmd
+ * runs uninstall), so it goes, with its directory when that is left empty.
+ */
+function removeLauncher(configDir: string): void {
+  const path = launcherPath(configDir);
+  if (!(readText(path) ?? "").startsWith(LAUNCHER_HEAD)) return;
+  try {
+    unlinkSync(path);
+    rmdirSync(dirname(path));
+  } catch {
+    // gone already, or the directory holds something else
   }
 }
 

@@ -62,6 +62,12 @@ export function isSelf(word: string): boolean {
   return real !== null && selfReal.includes(real);
 }
 
+/** Where setup puts the launcher, and how every launcher it writes begins. */
+export function launcherPath(configDir: string): string {
+  return join(configDir, "bin", "atmd");
+}
+export const LAUNCHER_HEAD = "#!/bin/sh\n# Written by 'atmd setup' run from source: runs atmd with the bun that ran setup.\n";
+
 /** A launcher script setup writes when atmd runs from source (see `settingsCommandPath`). */
 export interface Launcher {
   path: string;
@@ -80,8 +86,8 @@ function shellQuote(s: string): string {
  */
 export function settingsCommandPath(configDir: string): { path: string; launcher?: Launcher } {
   if (isCompiled()) return { path: invokedPath() };
-  const path = join(configDir, "bin", "atmd");
-  const text = `#!/bin/sh\n# Written by 'atmd setup' run from source: runs atmd with the bun that ran setup.\nexec ${shellQuote(
+  const path = launcherPath(configDir);
+  const text = `${LAUNCHER_HEAD}exec ${shellQuote(
     process.execPath,
   )} ${shellQuote(resolve(Bun.main))} "$@"\n`;
   return { path, launcher: { path, text } };

@@ -125,6 +125,30 @@ export function isOwnCommand(
   return first.slice(first.lastIndexOf("/") + 1).startsWith("atmd") || isSelf(first);
 }
 
+/**
+ * The executables atmd's own entries run (the first shell word of every own hook handler and of
+ * an own status line), each once, in the order found.
+ */
+export function ownFirstWords(settings: Json, isSelf: (word: string) => boolean): string[] {
+  const words: string[] = [];
+  const note = (command: unknown, sub: "hook" | "statusline"): void => {
+    if (!isOwnCommand(command, sub, isSelf)) return;
+    const first = (splitShellWords(command as string) as string[])[0] as string;
+    if (!words.includes(first)) words.push(first);
+  };
+  if (isObject(settings.hooks)) {
+    for (const arr of Object.values(settings.hooks)) {
+      if (!Array.isArray(arr)) continue;
+      for (const entry of arr) {
+        if (!isObject(entry) || !Array.isArray(entry.hooks)) continue;
+        for (const h of entry.hooks) if (isObject(h)) note(h.command, "hook");
+      }
+    }
+  }
+  if (isObject(settings.statusLine)) note(settings.statusLine.command, "statusline");
+  return words;
+}
+
 /** The reference script's handler: its command contains `atm-hook` (§12.1). */
 export function isReferenceCommand(command: unknown): boolean {
   return typeof command === "string" && command.includes("atm-hook");

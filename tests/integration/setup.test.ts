@@ -107,6 +107,51 @@ describe("atmd setup", () => {
     expect(backups(h.settings)).toHaveLength(2);
   });
 
+  test("entries of another atmd (moved binary, older install) are kept, and setup says how to switch", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    const gone = join(h.dir, "old", "atmd");
+    const before = {
+      hooks: { Stop: [{ hooks: [{ type: "command", command: `${gone} hook`, timeout: 5 }] }] },
+      statusLine: { type: "command", command: `${gone} statusline` },
+    };
+    writeFileSync(h.settings, JSON.stringify(before));
+    const r = atmd(h.env, "setup");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Installed the atmd hook for 19 events.");
+    expect(r.stdout).toContain(`Note: atmd entries already in ${h.settings} run ${gone} (missing), not ${h.launcher}; setup keeps them.\n`);
+    expect(r.stdout).toContain(`To switch them to this atmd, run '${h.launcher} uninstall' and then '${h.launcher} setup'.\n`);
+    const s = JSON.parse(readFileSync(h.settings, "utf8"));
+    expect(s.hooks.Stop).toEqual(before.hooks.Stop); // §12.3: left exactly as it is
+    expect(s.statusLine).toEqual(before.statusLine);
+    // Nothing else to change: the note still comes, after "already set up"; dry-run puts it on stderr.
+    const again = atmd(h.env, "setup");
+    expect(again.stdout).toStartWith(`atmd is already set up in ${h.settings}; nothing to change.\nNote: atmd entries`);
+    const dry = atmd(h.env, "setup", "--dry-run");
+    expect(dry.stdout).toBe("No changes.\n");
+    expect(dry.stderr).toContain(`run ${gone} (missing)`);
+    // The advice works: uninstall + setup leave only this atmd's entries.
+    expect(atmd(h.env, "uninstall").code).toBe(0);
+    expect(atmd(h.env, "setup").stdout).not.toContain("Note:");
+    const after = JSON.parse(readFileSync(h.settings, "utf8"));
+    expect(after.hooks.Stop).toEqual([{ hooks: [{ type: "command", command: `${h.launcher} hook`, timeout: 5 }] }]);
+    expect(after.statusLine.command).toBe(`${h.launcher} statusline`);
+  });
+
+  test("uninstall takes the launcher away, and its directory when empty; a foreign file there stays", () => {
+    const h = home();
+    expect(atmd(h.env, "setup").code).toBe(0);
+    expect(existsSync(h.launcher)).toBe(true);
+    expect(atmd(h.env, "uninstall").code).toBe(0);
+    expect(existsSync(h.launcher)).toBe(false);
+    expect(existsSync(join(h.launcher, ".."))).toBe(false);
+    // A file of the user's own at that path is not setup's: uninstall leaves it.
+    mkdirSync(join(h.launcher, ".."), { recursive: true });
+    writeFileSync(h.launcher, "#!/bin/sh\necho mine\n");
+    expect(atmd(h.env, "uninstall").code).toBe(0);
+    expect(readFileSync(h.launcher, "utf8")).toBe("#!/bin/sh\necho mine\n");
+  });
+
   test("invalid JSON and non-objects are refused, file untouched", () => {
     const h = home();
     mkdirSync(join(h.settings, ".."), { recursive: true });

@@ -45,7 +45,8 @@ function say(line: string): void {
 }
 
 function seconds(since: number): string {
-  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+  const ms = performance.now() - since;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function rel(path: string): string {
@@ -100,6 +101,9 @@ async function compile(target: TargetName, version: string): Promise<void> {
     throw new Error(`compile ${target} failed:\n${result.logs.map((l) => String(l)).join("\n")}`);
   }
   if (!existsSync(outfile)) throw new Error(`compile ${target}: ${rel(outfile)} was not written`);
+  // The source map is embedded in the binary (stack traces point into src/ without these files);
+  // the bundler still writes one .map per chunk beside it.
+  for (const f of readdirSync(join(DIST, target))) if (f.endsWith(".map")) rmSync(join(DIST, target, f));
 }
 
 async function writeArchive(target: TargetName, version: string): Promise<{ path: string; size: number }> {

@@ -23,7 +23,7 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { unifiedDiff } from "../integration/diff.ts";
-import { isSelf, LAUNCHER_HEAD, launcherPath, settingsCommandPath } from "../integration/self.ts";
+import { isSelf, LAUNCHER_HEAD, launcherPath, namesFile, settingsCommandPath } from "../integration/self.ts";
 import {
   type Context,
   type Json,
@@ -234,9 +234,15 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
   }
   const current = readStash(stashFile);
   const self = settingsCommandPath(dirname(stashFile));
+  // This atmd: the running executable, or (from source) the launcher that runs it.
+  const isHere = (word: string): boolean => isSelf(word) || namesFile(word, self.path);
+  const launcher = launcherPath(dirname(stashFile));
+  // Uninstall takes the launcher away only when this file's entries ran it (other Claude Code
+  // profiles may still use it otherwise).
+  const ranLauncher = ownFirstWords(loaded.value, isHere).some((w) => namesFile(w, launcher));
   const ctx: Context = {
     atmd: quoteWord(self.path),
-    isSelf,
+    isSelf: isHere,
     settingsPath: path,
     savedAt: formatTimestamp(now.getTime()),
   };
@@ -250,14 +256,15 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
   }
   // §12.3 keeps existing atmd entries even when they run another atmd (an older install, a moved
   // binary, the launcher of a source checkout): say so, and how to switch them to this one.
-  const elsewhere =
-    command === "setup" ? ownFirstWords(plan.settings, isSelf).filter((w) => w !== self.path && !isSelf(w)) : [];
+  const elsewhere = command === "setup" ? ownFirstWords(plan.settings, isHere).filter((w) => !isHere(w)) : [];
+  // From source the launcher is rewritten by setup, so the advice names what runs this atmd.
+  const me = self.launcher === undefined ? ctx.atmd : `${quoteWord(process.execPath)} ${quoteWord(resolve(Bun.main))}`;
   const elsewhereNote =
     elsewhere.length === 0
       ? []
       : [
           `Note: atmd entries already in ${path} run ${elsewhere.map(describeExecutable).join(", ")}, not ${self.path}; setup keeps them.`,
-          `To switch them to this atmd, run '${ctx.atmd} uninstall' and then '${ctx.atmd} setup'.`,
+          `To switch them to this atmd, run: ${me} uninstall && ${me} setup`,
         ];
 
   // Judged on the JSON values, not on the file's formatting (§12.5 step 4).
@@ -299,7 +306,6 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
         : `atmd is not installed in ${path}; nothing to change.\n`,
     );
     if (elsewhereNote.length > 0) process.stdout.write(`${elsewhereNote.join("\n")}\n`);
-    if (command === "uninstall") removeLauncher(dirname(stashFile));
     return EXIT_OK;
   }
 
@@ -347,7 +353,7 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
     lines.push(`Running from source: the hooks run ${self.launcher.path}, which starts ${process.execPath} ${Bun.main}.`);
     lines.push("For fast hooks, install the compiled binary (npm run compile) and run its 'uninstall', then its 'setup'.");
   }
-  if (command === "uninstall") removeLauncher(dirname(stashFile));
+  if (command === "uninstall" && ranLauncher && removeLauncher(launcher)) lines.push(`Removed the launcher ${launcher}.`);
   lines.push(...plan.summary, ...elsewhereNote);
   if (plan.summary.length === 0 && plan.stash.kind === "delete") lines.push(`Removed the leftover status-line stash ${stashFile}.`);
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -374,18 +380,23 @@ function describeExecutable(word: string): string {
 }
 
 /**
- * Uninstall: no atmd entry is left to run a launcher written by setup from source (whichever atmd
- * runs uninstall), so it goes, with its directory when that is left empty.
+ * Uninstall, when the file's entries ran the launcher setup writes from source: it goes (whichever
+ * atmd runs uninstall), with its directory when that is left empty. Never a file setup did not
+ * write. True when it was removed.
  */
-function removeLauncher(configDir: string): void {
-  const path = launcherPath(configDir);
-  if (!(readText(path) ?? "").startsWith(LAUNCHER_HEAD)) return;
+function removeLauncher(path: string): boolean {
+  if (!(readText(path) ?? "").startsWith(LAUNCHER_HEAD)) return false;
   try {
     unlinkSync(path);
+  } catch {
+    return false;
+  }
+  try {
     rmdirSync(dirname(path));
   } catch {
-    // gone already, or the directory holds something else
+    // the directory holds something else
   }
+  return true;
 }
 
 /** Writes the from-source launcher (see settingsCommandPath); the error message, or null. */

@@ -44,6 +44,13 @@ export function invokedPath(): string {
 
 let selfReal: string[] | null = null;
 
+/** A command word as a shell finds it: `~/` expanded, a bare name looked up on PATH; absolute. */
+function locateWord(word: string): string | null {
+  if (word.startsWith("~/")) return join(process.env.HOME ?? "", word.slice(2));
+  if (!word.includes("/")) return searchPath(word);
+  return resolve(word);
+}
+
 /** Does a command word resolve (symlinks followed, bare names via PATH) to this executable? */
 export function isSelf(word: string): boolean {
   if (selfReal === null) {
@@ -51,15 +58,21 @@ export function isSelf(word: string): boolean {
       .map(realpathOrNull)
       .filter((p): p is string => p !== null);
   }
-  let p = word;
-  if (p.startsWith("~/")) p = join(process.env.HOME ?? "", p.slice(2));
-  else if (!p.includes("/")) {
-    const found = searchPath(p);
-    if (found === null) return false;
-    p = found;
-  }
-  const real = realpathOrNull(p);
+  const p = locateWord(word);
+  const real = p === null ? null : realpathOrNull(p);
   return real !== null && selfReal.includes(real);
+}
+
+/**
+ * Does a command word name the file at `path` (e.g. the launcher setup writes)? Symlinks are
+ * followed when both exist; otherwise the absolute paths are compared.
+ */
+export function namesFile(word: string, path: string): boolean {
+  const p = locateWord(word);
+  if (p === null) return false;
+  const a = realpathOrNull(p);
+  const b = realpathOrNull(path);
+  return a !== null && b !== null ? a === b : p === resolve(path);
 }
 
 /** Where setup puts the launcher, and how every launcher it writes begins. */

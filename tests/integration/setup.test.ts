@@ -120,7 +120,8 @@ describe("atmd setup", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Installed the atmd hook for 19 events.");
     expect(r.stdout).toContain(`Note: atmd entries already in ${h.settings} run ${gone} (missing), not ${h.launcher}; setup keeps them.\n`);
-    expect(r.stdout).toContain(`To switch them to this atmd, run '${h.launcher} uninstall' and then '${h.launcher} setup'.\n`);
+    // From source the launcher is rewritten by setup: the advice names bun and the entry script.
+    expect(r.stdout).toContain(`To switch them to this atmd, run: ${BUN} ${MAIN} uninstall && ${BUN} ${MAIN} setup\n`);
     const s = JSON.parse(readFileSync(h.settings, "utf8"));
     expect(s.hooks.Stop).toEqual(before.hooks.Stop); // §12.3: left exactly as it is
     expect(s.statusLine).toEqual(before.statusLine);
@@ -138,11 +139,31 @@ describe("atmd setup", () => {
     expect(after.statusLine.command).toBe(`${h.launcher} statusline`);
   });
 
-  test("uninstall takes the launcher away, and its directory when empty; a foreign file there stays", () => {
+  test("the launcher named another way (~/, a symlink) is this atmd: no note", () => {
+    const h = home();
+    expect(atmd(h.env, "setup").code).toBe(0);
+    const s = JSON.parse(readFileSync(h.settings, "utf8"));
+    symlinkSync(h.launcher, join(h.dir, "atmd-link"));
+    s.hooks.Stop[0].hooks[0].command = "~/.config/atm/bin/atmd hook";
+    s.hooks.PreToolUse[0].hooks[0].command = `${join(h.dir, "atmd-link")} hook`;
+    writeFileSync(h.settings, JSON.stringify(s));
+    const r = atmd(h.env, "setup");
+    expect(r.stdout).toBe(`atmd is already set up in ${h.settings}; nothing to change.\n`);
+  });
+
+  test("uninstall takes the launcher away only when this file's entries ran it", () => {
     const h = home();
     expect(atmd(h.env, "setup").code).toBe(0);
     expect(existsSync(h.launcher)).toBe(true);
-    expect(atmd(h.env, "uninstall").code).toBe(0);
+    // Another Claude Code profile without atmd: its uninstall leaves the shared launcher alone.
+    const other = { ...h.env, CLAUDE_CONFIG_DIR: join(h.dir, "other") };
+    const o = atmd(other, "uninstall");
+    expect(o.code).toBe(0);
+    expect(o.stdout).not.toContain("launcher");
+    expect(existsSync(h.launcher)).toBe(true);
+    const u = atmd(h.env, "uninstall");
+    expect(u.code).toBe(0);
+    expect(u.stdout).toContain(`Removed the launcher ${h.launcher}.\n`);
     expect(existsSync(h.launcher)).toBe(false);
     expect(existsSync(join(h.launcher, ".."))).toBe(false);
     // A file of the user's own at that path is not setup's: uninstall leaves it.

@@ -6,6 +6,10 @@ export type LogLevel = "error" | "warn" | "info" | "debug";
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
+// C0 controls, DEL and C1 controls.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 export function isLogLevel(s: string): s is LogLevel {
   return Object.hasOwn(RANK, s);
 }
@@ -24,8 +28,10 @@ export class Logger {
 
   log(level: LogLevel, message: string): void {
     if (!this.enabled(level)) return;
-    // One event, one line: never let a message smuggle in a line break.
-    const text = message.includes("\n") ? message.replace(/[\r\n]+/g, " ") : message;
+    // One event, one line, plain text: messages can carry client-chosen strings (session ids,
+    // client ids), so line breaks become spaces and other control characters (an ESC sequence
+    // for the terminal of a foreground daemon) a `?`.
+    const text = CONTROL.test(message) ? message.replace(/[\r\n]+/g, " ").replace(CONTROL_ALL, "?") : message;
     this.sink(`${formatTimestamp(nowMs())} ${level.toUpperCase()} ${text}\n`);
   }
 

@@ -32,6 +32,20 @@ function rawSocket(path: string, backlog: number | null): () => void {
   };
 }
 
+/** A script that prints what `libc().readStdinNow(<args>)` gets from its own stdin. */
+function stdinReader(args: string): string {
+  const script = join(tempDir(), "read.ts");
+  writeFileSync(
+    script,
+    `import { libc } from ${JSON.stringify(join(ROOT, "src/system/libc.ts"))};
+     const r = libc().readStdinNow(${args});
+     console.log(r === null ? "null" : r === undefined ? "undefined"
+       : JSON.stringify({ n: r.chunks.reduce((a, c) => a + c.length, 0), eof: r.eof }));
+     process.exit(0);`,
+  );
+  return script;
+}
+
 describe.if(supported)("libc binding", () => {
   const servers: { stop(force?: boolean): void }[] = [];
   afterEach(() => {
@@ -195,15 +209,7 @@ describe.if(supported)("libc binding", () => {
 
   test("readStdinNow: sockets (what child_process gives), pipes and files; open, closed, too big", async () => {
     const dir = tempDir();
-    const script = join(dir, "read.ts");
-    writeFileSync(
-      script,
-      `import { libc } from ${JSON.stringify(join(ROOT, "src/system/libc.ts"))};
-       const r = libc().readStdinNow(100000);
-       console.log(r === null ? "null" : r === undefined ? "undefined"
-         : JSON.stringify({ n: r.chunks.reduce((a, c) => a + c.length, 0), eof: r.eof }));
-       process.exit(0);`,
-    );
+    const script = stdinReader("100000");
     const big = join(dir, "big");
     writeFileSync(big, "x".repeat(150_000));
     const out = async (p: Bun.Subprocess<"pipe" | Bun.BunFile | "ignore", "pipe", "inherit">): Promise<string> =>
@@ -232,13 +238,7 @@ describe.if(supported)("libc binding", () => {
 
   test("readStdinNow stops at the deadline: what it has, not at EOF (the stream reads on)", async () => {
     const dir = tempDir();
-    const script = join(dir, "read.ts");
-    writeFileSync(
-      script,
-      `import { libc } from ${JSON.stringify(join(ROOT, "src/system/libc.ts"))};
-       const r = libc().readStdinNow(1e7, performance.now() - 1);
-       console.log(JSON.stringify({ n: r.chunks.reduce((a, c) => a + c.length, 0), eof: r.eof }));`,
-    );
+    const script = stdinReader("1e7, performance.now() - 1");
     const big = join(dir, "big");
     writeFileSync(big, "x".repeat(300_000));
     const p = Bun.spawn([process.execPath, script], { stdin: Bun.file(big), stdout: "pipe", stderr: "inherit" });

@@ -36,6 +36,7 @@ import {
   parsePreservingNumbers,
   planUninstall,
   quoteWord,
+  serialiseJson,
 } from "../integration/settings.ts";
 import { formatTimestamp } from "../protocol/timestamp.ts";
 import { configDir, homeDir } from "../system/paths.ts";
@@ -161,9 +162,6 @@ function readStash(path: string): { stash: Stash | null; exists: boolean; text: 
   return { stash: null, exists: true, text };
 }
 
-function serialise(v: unknown): string {
-  return `${JSON.stringify(v, null, 2)}\n`;
-}
 
 /** Creates missing directories with mode 0700; existing ones are left alone (§3). */
 function ensureDir(dir: string): void {
@@ -269,9 +267,9 @@ async function run(command: "setup" | "uninstall", args: string[]): Promise<numb
 
   // Judged on the JSON values, not on the file's formatting (§12.5 step 4).
   const settingsChanged = !jsonEqual(loaded.value, plan.settings);
-  const newText = serialise(plan.settings);
+  const newText = serialiseJson(plan.settings);
   const newStashText =
-    plan.stash.kind === "write" ? serialise(plan.stash.stash) : plan.stash.kind === "delete" ? "" : current.text;
+    plan.stash.kind === "write" ? serialiseJson(plan.stash.stash) : plan.stash.kind === "delete" ? "" : current.text;
 
   // From source, setup points Claude Code at a launcher script; keep it present and current even
   // when the settings need no change, and take it away again on uninstall.

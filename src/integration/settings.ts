@@ -19,20 +19,57 @@ function isRawNumber(v: unknown): boolean {
 }
 
 /**
- * JSON.parse that keeps every number exactly as written when a double would change it
- * (12345678901234567890, 1.0, -0, 1e2): such numbers come back as raw JSON values, which
- * JSON.stringify writes out verbatim. So rewriting a user's settings never alters a value
- * (DAEMON.md §12.5). Integer-like keys still move first: that is how JavaScript objects work.
+ * Object keys that JavaScript would move to the front of their object (canonical integers such
+ * as "10") are read with this prefix, so they keep their place; `serialiseJson` takes it off.
+ * Keys that already start with it get it twice, so nothing a file holds is changed.
+ */
+const KEY_MARK = "\u0000atmd-key:";
+const INTEGER_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+/** `text` (valid JSON) with every such key token replaced by its marked form. */
+function markOrderedKeys(text: string): string {
+  let out = "";
+  let copied = 0;
+  for (let i = text.indexOf('"'); i !== -1; ) {
+    let j = i + 1; // the string token is text[i..j]
+    for (; j < text.length && text[j] !== '"'; j++) if (text[j] === "\\") j++;
+    let k = j + 1;
+    while (text[k] === " " || text[k] === "\t" || text[k] === "\n" || text[k] === "\r") k++;
+    if (text[k] === ":") {
+      const key = JSON.parse(text.slice(i, j + 1)) as string;
+      if (INTEGER_KEY.test(key) || key.startsWith(KEY_MARK)) {
+        out += text.slice(copied, i) + JSON.stringify(KEY_MARK + key);
+        copied = j + 1;
+      }
+    }
+    i = text.indexOf('"', j + 1);
+  }
+  return out + text.slice(copied);
+}
+
+/**
+ * JSON.parse that keeps a settings file's values and order exactly: every number a double would
+ * change (12345678901234567890, 1.0, -0, 1e2) comes back as a raw JSON value, which JSON.stringify
+ * writes out verbatim, and integer-like keys stay where they were (see KEY_MARK). So rewriting a
+ * user's settings never alters a value or moves a key (DAEMON.md §12.5). Errors are JSON.parse's
+ * own, for the text as written.
  */
 export function parsePreservingNumbers(text: string): unknown {
+  JSON.parse(text); // validates: a syntax error names the user's text, not the marked one
+  const marked = markOrderedKeys(text);
   const rawJSON = RAW.rawJSON;
-  if (rawJSON === undefined) return JSON.parse(text);
-  return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+  if (rawJSON === undefined) return JSON.parse(marked);
+  return JSON.parse(marked, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
     if (typeof value === "number" && context?.source !== undefined && JSON.stringify(value) !== context.source) {
       return rawJSON(context.source);
     }
     return value;
   } as (this: unknown, key: string, value: unknown) => unknown);
+}
+
+/** 2-space JSON and a final newline (§12.5 step 6), with the key marks of the parse taken off. */
+export function serialiseJson(v: unknown): string {
+  return `${JSON.stringify(v, null, 2).replace(/"\\u0000atmd-key:((?:[^"\\]|\\.)*)":/g, '"$1":')}\n`;
 }
 
 /** The 20 events of DAEMON.md §12.2, in table order; the first four get `"matcher":"*"`. */

@@ -289,4 +289,36 @@ describe("atmd setup", () => {
     const back = readFileSync(h.settings, "utf8");
     expect(back.replace(/\s/g, "")).toBe(original.replace(/\s/g, ""));
   });
+
+  test("integer-like keys keep their place, in the settings and in the stashed status line", () => {
+    const h = home();
+    mkdirSync(join(h.settings, ".."), { recursive: true });
+    const original = `{
+  "model": "opus",
+  "env": {
+    "B": "1",
+    "2": "two",
+    "1": "one"
+  },
+  "10": true,
+  "statusLine": {
+    "type": "command",
+    "command": "x",
+    "9": 1,
+    "padding": 0
+  }
+}
+`;
+    writeFileSync(h.settings, original);
+    expect(atmd(h.env, "setup").code).toBe(0);
+    const after = readFileSync(h.settings, "utf8");
+    expect(after.indexOf('"model"')).toBeLessThan(after.indexOf('"env"'));
+    expect(after.indexOf('"B": "1"')).toBeLessThan(after.indexOf('"2": "two"'));
+    expect(after.indexOf('"2": "two"')).toBeLessThan(after.indexOf('"1": "one"'));
+    expect(after.indexOf('"env"')).toBeLessThan(after.indexOf('"10": true'));
+    expect(readFileSync(h.stash, "utf8")).toContain('"command": "x",\n    "9": 1,\n    "padding": 0');
+    expect(atmd(h.env, "setup").stdout).toContain("already set up");
+    expect(atmd(h.env, "uninstall").code).toBe(0);
+    expect(readFileSync(h.settings, "utf8")).toBe(original); // byte for byte: it was 2-space JSON already
+  });
 });

@@ -4,11 +4,14 @@ import {
   HOOK_EVENTS,
   type Json,
   isOwnCommand,
+  parsePreservingNumbers,
   planSetup,
   planUninstall,
   quoteWord,
+  serialiseJson,
   splitShellWords,
 } from "../../src/integration/settings.ts";
+import { rng } from "../helpers/rng.ts";
 
 const ctx: Context = {
   atmd: "/home/u/.local/bin/atmd",
@@ -203,5 +206,59 @@ describe("planUninstall", () => {
   test("nothing installed → no change", () => {
     const u = ok(planUninstall({ model: "x", hooks: { Stop: [{ hooks: [] }] } }, null, false, ctx));
     expect(u.changed).toBe(false);
+  });
+});
+
+describe("reading and writing settings exactly (DAEMON.md §12.5)", () => {
+  // A JSON document as text, with keys in a chosen order (a JS object would put "10" first).
+  type Node = { o: [string, Node][] } | { a: Node[] } | { v: string };
+  const print = (n: Node, ind = ""): string => {
+    const inner = `${ind}  `;
+    if ("v" in n) return n.v;
+    if ("a" in n) return n.a.length === 0 ? "[]" : `[\n${n.a.map((x) => inner + print(x, inner)).join(",\n")}\n${ind}]`;
+    return n.o.length === 0
+      ? "{}"
+      : `{\n${n.o.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${print(x, inner)}`).join(",\n")}\n${ind}}`;
+  };
+  const KEYS = ["10", "2", "0", "01", "-1", "1.5", "4294967295", "a", "hooks", "é", "\u0000atmd-key:3", " 7", "x\"y"];
+  const VALUES = ["1", "1.0", "-0", "12345678901234567890", "1e2", '"10"', '"\\u0000atmd-key:9"', "true", "null", '"é\\n"'];
+
+  test("keys keep their order (integer-like ones included) and numbers their spelling: 500 random documents", () => {
+    const r = rng(12);
+    const gen = (depth: number): Node => {
+      const p = r();
+      if (depth > 3 || p < 0.35) return { v: VALUES[Math.floor(r() * VALUES.length)] as string };
+      if (p < 0.5) return { a: Array.from({ length: Math.floor(r() * 3) }, () => gen(depth + 1)) };
+      const keys = [...new Set(Array.from({ length: Math.floor(r() * 5) }, () => KEYS[Math.floor(r() * KEYS.length)] as string))];
+      return { o: keys.map((k) => [k, gen(depth + 1)] as [string, Node]) };
+    };
+    for (let i = 0; i < 500; i++) {
+      const doc: Node = { o: (gen(0) as { o?: [string, Node][] }).o ?? [["k", { v: "1" }]] };
+      const text = `${print(doc)}\n`;
+      expect(serialiseJson(parsePreservingNumbers(text))).toBe(text);
+    }
+  });
+
+  test('"\\u0031" is the key "1" and keeps its place; a syntax error is JSON.parse\'s own', () => {
+    expect(serialiseJson(parsePreservingNumbers('{"b":1,"\\u0031":2}'))).toBe('{\n  "b": 1,\n  "1": 2\n}\n');
+    for (const bad of ['{"1": }', '{"a":1,}', '{"10": "x"']) {
+      let want = "";
+      try {
+        JSON.parse(bad);
+      } catch (e) {
+        want = (e as Error).message;
+      }
+      expect(() => parsePreservingNumbers(bad)).toThrow(want);
+    }
+  });
+
+  test("planning sees the keys it looks for; other keys keep their order through setup", () => {
+    const old = parsePreservingNumbers('{"env":{"2":"b","1":"a"},"10":true,"model":"opus"}') as Json;
+    const plan = planSetup(old, null, ctx);
+    if (!plan.ok) throw new Error(plan.error);
+    const out = serialiseJson(plan.settings);
+    expect(out.indexOf('"2": "b"')).toBeLessThan(out.indexOf('"1": "a"'));
+    expect(out.indexOf('"10": true')).toBeLessThan(out.indexOf('"model"'));
+    expect(out.indexOf('"model"')).toBeLessThan(out.indexOf('"hooks"'));
   });
 });

@@ -78,15 +78,24 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
     c.close();
   }, 30_000);
 
-  test("a hanging tmux: discover still completes (about 1 s) and finds the process, no pane", async () => {
+  /**
+   * A fake claude running, and a daemon whose PATH has a `tmux` that hangs for 30 s (running
+   * `before` first, given the fixture's directory).
+   */
+  async function withHangingTmux(before: (dir: string) => string = () => "") {
     const f = claudeFixture("atmd-disc-int-");
     const fakeBin = join(f.dir, "fakebin");
     mkdirSync(fakeBin);
-    writeFileSync(join(fakeBin, "tmux"), "#!/bin/sh\nexec sleep 30\n");
+    writeFileSync(join(fakeBin, "tmux"), `#!/bin/sh\n${before(f.dir)}exec sleep 30\n`);
     chmodSync(join(fakeBin, "tmux"), 0o755);
     const claude = spawnFake([f.claude, "30"], f.repo);
     await execed(claude.pid, "claude");
     const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
+    return { f, claude, d };
+  }
+
+  test("a hanging tmux: discover still completes (about 1 s) and finds the process, no pane", async () => {
+    const { claude, d } = await withHangingTmux();
     const c = await d.client("disc-test");
     const t0 = performance.now();
     await discover(c);
@@ -99,14 +108,7 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("other connections are served while a discover waits on a hanging tmux", async () => {
-    const f = claudeFixture("atmd-disc-int-");
-    const fakeBin = join(f.dir, "fakebin");
-    mkdirSync(fakeBin);
-    writeFileSync(join(fakeBin, "tmux"), "#!/bin/sh\nexec sleep 30\n");
-    chmodSync(join(fakeBin, "tmux"), 0o755);
-    const claude = spawnFake([f.claude, "30"], f.repo);
-    await execed(claude.pid, "claude");
-    const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
+    const { d } = await withHangingTmux();
     const c = await d.client("disc-a");
     const other = await d.client("disc-b");
     c.request("discover");
@@ -121,15 +123,8 @@ describe.skipIf(!linux)("discovery via the daemon", () => {
   }, 30_000);
 
   test("shutdown during a scan with a hanging tmux kills tmux and exits promptly", async () => {
-    const f = claudeFixture("atmd-disc-int-");
-    const fakeBin = join(f.dir, "fakebin");
-    mkdirSync(fakeBin);
     // The fake tmux records its pid so the test can check it was killed.
-    writeFileSync(join(fakeBin, "tmux"), `#!/bin/sh\necho $$ > ${f.dir}/tmux.pid\nexec sleep 30\n`);
-    chmodSync(join(fakeBin, "tmux"), 0o755);
-    const claude = spawnFake([f.claude, "30"], f.repo);
-    await execed(claude.pid, "claude");
-    const d = await startDaemon({ env: { PATH: `${fakeBin}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
+    const { f, d } = await withHangingTmux((dir) => `echo $$ > ${dir}/tmux.pid\n`);
     const c = await d.client("disc-a");
     c.request("discover");
     const pidFile = Bun.file(join(f.dir, "tmux.pid"));

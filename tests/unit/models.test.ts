@@ -33,6 +33,7 @@ describe("§10.1 model display name", () => {
     ["claude-Opus-4", undefined, "claude-Opus-4"],
     ["claude-opus-123", "X", "X"],
     ["", "Named", "Unknown"],
+    ["", undefined, "Unknown"],
     [undefined, undefined, "Unknown"],
   ])("%p (%p) -> %p", (id, name, want) => {
     expect(modelDisplayName(id, name)).toBe(want);

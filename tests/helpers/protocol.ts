@@ -7,6 +7,16 @@ import { readUntil } from "./daemon.ts";
 
 export const OPUS = { id: "claude-opus-4-5-20251101", display_name: "Opus 4.5" };
 
+/** SessionView keys in the order SESSIONS.md §7.1 lists them (restated here, not taken from src). */
+export const VIEW_KEY_ORDER: readonly string[] = [
+  "id", "id_short", "agent_type", "model", "status", "status_label", "activity_detail", "should_blink",
+  "status_icon", "context_percentage", "context_display", "context_warning", "context_critical",
+  "cost_display", "cost_usd", "duration_display", "duration_seconds", "lines_display",
+  "working_directory", "needs_attention", "last_activity_display", "age_display", "started_at",
+  "last_activity", "tmux_pane", "project_root", "worktree_path", "worktree_branch",
+  "parent_session_id", "child_session_ids", "first_prompt", "harness",
+];
+
 const sleepers: Subprocess[] = [];
 
 /** A live process whose pid can carry a session (the liveness tick keeps it); see killSleepers. */

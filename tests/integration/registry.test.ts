@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LineClient } from "../helpers/client.ts";
 import { startDaemon, stopAll, tempDir, type TestDaemon } from "../helpers/daemon.ts";
+import { VIEW_KEY_ORDER } from "../helpers/protocol.ts";
 
 // Generous: daemons are spawned per test on a shared 2-core machine; the git and liveness tests
 // wait for the 5 s and 2 s timers. Every wait inside has its own deadline.
@@ -164,14 +165,6 @@ function shorten(path: string): string {
 
 // ---- SessionView shape (SESSIONS.md §7.1, §8, §9.9, §15) ------------------------------------
 
-const ORDER = [
-  "id", "id_short", "agent_type", "model", "status", "status_label", "activity_detail", "should_blink",
-  "status_icon", "context_percentage", "context_display", "context_warning", "context_critical",
-  "cost_display", "cost_usd", "duration_display", "duration_seconds", "lines_display",
-  "working_directory", "needs_attention", "last_activity_display", "age_display", "started_at",
-  "last_activity", "tmux_pane", "project_root", "worktree_path", "worktree_branch",
-  "parent_session_id", "child_session_ids", "first_prompt", "harness",
-] as const;
 const REQUIRED_STRING = [
   "id", "id_short", "agent_type", "model", "status", "status_label", "status_icon", "context_display",
   "cost_display", "duration_display", "lines_display", "last_activity_display", "age_display",
@@ -194,7 +187,7 @@ function viewProblems(v: Msg): string[] {
   const keys = Object.keys(v);
   let last = -1;
   for (const k of keys) {
-    const i = (ORDER as readonly string[]).indexOf(k);
+    const i = VIEW_KEY_ORDER.indexOf(k);
     if (i < 0) p.push(`unexpected key ${k}`);
     else if (i <= last) p.push(`key ${k} out of order`);
     else last = i;

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { Registry } from "../../src/registry/registry.ts";
 import { FakeSystem } from "../../src/registry/testing.ts";
 import type { SessionView } from "../../src/registry/types.ts";
+import { VIEW_KEY_ORDER } from "../helpers/protocol.ts";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -51,14 +52,6 @@ const REQUIRED: Record<string, "string" | "boolean" | "number"> = {
   should_blink: "boolean", context_warning: "boolean", context_critical: "boolean", needs_attention: "boolean",
   context_percentage: "number", cost_usd: "number", duration_seconds: "number",
 };
-const ORDER = [
-  "id", "id_short", "agent_type", "model", "status", "status_label", "activity_detail", "should_blink",
-  "status_icon", "context_percentage", "context_display", "context_warning", "context_critical",
-  "cost_display", "cost_usd", "duration_display", "duration_seconds", "lines_display",
-  "working_directory", "needs_attention", "last_activity_display", "age_display", "started_at",
-  "last_activity", "tmux_pane", "project_root", "worktree_path", "worktree_branch",
-  "parent_session_id", "child_session_ids", "first_prompt", "harness",
-];
 
 /** What the reference TUI's strict decoder demands (§15). */
 export function assertDecodable(v: SessionView): void {
@@ -69,7 +62,7 @@ export function assertDecodable(v: SessionView): void {
   }
   expect(["idle", "working", "attention_needed"]).toContain(o.status as string);
   const keys = Object.keys(o);
-  const positions = keys.map((k) => ORDER.indexOf(k));
+  const positions = keys.map((k) => VIEW_KEY_ORDER.indexOf(k));
   expect(positions.every((p) => p >= 0)).toBe(true);
   expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   if (o.child_session_ids !== undefined) {

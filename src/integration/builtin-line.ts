@@ -1,24 +1,15 @@
 // The built-in status line of `atmd statusline` (DAEMON.md §11.3), computed from Claude Code's
 // status JSON alone, with the registry's own rules for the model name (SESSIONS.md §10.1), the
 // context percentage (§9.2) and the cost (§9.3), so the line agrees with `atmd list`.
-import { contextPercentage, costDisplay, costMicros, toFixedEven } from "../registry/format.ts";
+import { isObject } from "../protocol/json.ts";
+import { contextPercentage, costDisplay, costMicros, lastPathComponent, toFixedEven } from "../registry/format.ts";
 import { defaultContextWindow, modelDisplayName } from "../registry/models.ts";
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 function num(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
 
-function lastComponent(p: string): string {
-  const t = p.replace(/\/+$/, "");
-  if (t === "") return "/";
-  return t.slice(t.lastIndexOf("/") + 1);
-}
 
 /** The built-in line for a status JSON value (already parsed), newline included. */
 export function builtinLine(input: unknown): string {
@@ -33,7 +24,7 @@ export function builtinLine(input: unknown): string {
   const ws = input.workspace;
   const wsDir = isObject(ws) && typeof ws.current_dir === "string" ? ws.current_dir : "";
   const dir = wsDir !== "" ? wsDir : typeof input.cwd === "string" ? input.cwd : "";
-  if (dir !== "") parts.push(lastComponent(dir));
+  if (dir !== "") parts.push(lastPathComponent(dir));
   const cw = input.context_window;
   if (isObject(cw)) {
     const u = isObject(cw.current_usage) ? cw.current_usage : {};

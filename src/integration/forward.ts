@@ -2,6 +2,7 @@
 // `atmd statusline` (§11.1). Hot path: no node:fs here (it costs ~1.4 ms of start-up to load);
 // the I/O goes through a `ForwardIo`: libc through FFI where it binds, else node:fs and Bun's
 // sockets (forward-node.ts, imported only then).
+import type { Json } from "../protocol/json.ts";
 import { formatTimestamp } from "../protocol/timestamp.ts";
 import { concatBytes } from "../system/bytes.ts";
 import { outermostClaude, type ProcFs } from "../system/claude-process.ts";
@@ -27,7 +28,6 @@ export type Result =
   /** statusline started by another statusline: prints, never forwards (DAEMON.md §11.2). */
   | "child";
 
-type Json = Record<string, unknown>;
 
 /** Fields `atmd hook` drops: never read by the daemon, possibly large or private (§10.4). */
 const DROPPED = [

@@ -2,10 +2,13 @@
 // functions: old settings value + old stash + context → new settings value + stash action +
 // summary. No file system access here (the "is this the running executable" test is injected).
 
-export type Json = Record<string, unknown>;
+import { isObject as isJsonObject, type Json } from "../protocol/json.ts";
 
+export type { Json };
+
+/** A JSON object that is not one of the raw numbers parsePreservingNumbers keeps. */
 export function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !isRawNumber(v);
+  return isJsonObject(v) && !isRawNumber(v);
 }
 
 interface RawJsonApi {

@@ -2,6 +2,7 @@
 // fields atmd uses are type-checked, `null` counts as absent, and every problem becomes a
 // serde-style detail string. Hand-written rather than valibot so the detail texts match the
 // reference's wording and the hot path allocates nothing on success.
+import { isObject, type Json } from "./json.ts";
 
 export const MAX_SAFE = 9_007_199_254_740_991;
 export const MAX_U32 = 4_294_967_295;
@@ -62,11 +63,6 @@ class FieldError {
   constructor(readonly detail: string) {}
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** serde's way of naming an unexpected value, with long strings cut so replies stay small. */
 export function describe(v: unknown): string {

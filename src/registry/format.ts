@@ -124,6 +124,13 @@ export function shortenPath(path: string): string {
 }
 
 /** First 8 code points, or the whole id when shorter (§9.8). */
+/** The last component of a path, trailing slashes ignored; `/` (or only slashes) stays `/`. */
+export function lastPathComponent(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  if (trimmed === "") return "/";
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
 export function idShort(id: string): string {
   return firstCodePoints(id, 8);
 }

@@ -1,6 +1,7 @@
 // Session ordering for the client commands (DAEMON.md §6): grouped by project (groups ordered by
 // their newest session), newest `started_at` first inside a group, and each linked subagent right
 // under its parent (SESSIONS.md §14), indented. Pure.
+import { lastPathComponent } from "../../registry/format.ts";
 import type { SessionView } from "../../registry/types.ts";
 
 export type StatusFilter = "working" | "idle" | "attention";
@@ -28,10 +29,7 @@ export function projectKey(view: SessionView): string {
 export function projectName(view: SessionView): string {
   const path = view.project_root ?? view.working_directory;
   if (path === null || path === undefined || path === "") return "";
-  const trimmed = path.replace(/\/+$/, "");
-  if (trimmed === "") return "/";
-  const slash = trimmed.lastIndexOf("/");
-  return slash < 0 ? trimmed : trimmed.slice(slash + 1);
+  return lastPathComponent(path);
 }
 
 // Newest first; equal timestamps fall back to the id so the order is stable across runs.

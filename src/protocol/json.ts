@@ -1,0 +1,9 @@
+// The JSON-object test shared by every module that reads untyped JSON (protocol input, Claude
+// Code's hook and status-line payloads, settings files).
+
+export type Json = Record<string, unknown>;
+
+/** A JSON object: not null, not an array. */
+export function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

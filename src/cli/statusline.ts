@@ -4,15 +4,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinLine } from "../integration/builtin-line.ts";
-import { BUDGET_MS, debugLog, forward, forwardIo, newState, parseObject, readStdin } from "../integration/forward.ts";
+import { BUDGET_MS, debugLog, forward, forwardIo, newState, parseObject, readStdin, STDIN_LIMIT } from "../integration/forward.ts";
 import { isObject, isOwnCommand } from "../integration/settings.ts";
 import { concatBytes } from "../system/bytes.ts";
 import { configDir } from "../system/paths.ts";
 
 /** How long the chained command may run before it and its children are killed (§11.2). */
 export const CHAIN_TIMEOUT_MS = 10_000;
-/** stdin read for chaining; beyond this the status JSON is not forwarded nor chained. */
-const STDIN_MAX = 16 * 1024 * 1024;
 
 /** The previous status-line command to chain, or null (§11.2 step 2). */
 function previousCommand(): string | null {
@@ -102,7 +100,7 @@ async function writeStdout(data: string | Uint8Array): Promise<void> {
 export async function run(_args: string[]): Promise<number> {
   try {
     const io = await forwardIo();
-    const input = await readStdin(io, STDIN_MAX);
+    const input = await readStdin(io, STDIN_LIMIT);
     const bytes = input ?? new Uint8Array(0);
     const builtin = (): string => builtinLine(input === null ? null : parseObject(input));
 

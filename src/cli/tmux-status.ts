@@ -2,6 +2,7 @@
 // every few seconds in every client, so: a tiny import graph (no registry, no validation library),
 // one pipelined round trip, a hard 300 ms budget from process start, and no error output ever —
 // whatever goes wrong, the line is simply empty and the exit status 0.
+import { LINE_HEAD } from "../protocol/version.ts";
 import { socketPath } from "../system/paths.ts";
 import { LineClient } from "../transport/client.ts";
 import { tmuxCounts, tmuxLine } from "./render/tmux.ts";
@@ -21,8 +22,7 @@ export async function run(args: string[]): Promise<number> {
     client = await LineClient.connect(socketPath(), { timeoutMs: left() });
     // Pipelined: both lines in one write, then read the two replies.
     client.send(
-      '{"protocol_version":{"major":1,"minor":0},"type":"connect","client_id":"atmd-cli"}\n' +
-        '{"protocol_version":{"major":1,"minor":0},"type":"list_sessions"}\n',
+      `${LINE_HEAD}"connect","client_id":"atmd-cli"}\n${LINE_HEAD}"list_sessions"}\n`,
     );
     const connected = await client.next(left());
     if (connected?.type !== "connected") return 0;

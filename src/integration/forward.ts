@@ -2,16 +2,18 @@
 // `atmd statusline` (§11.1). Hot path: no node:fs here (it costs ~1.4 ms of start-up to load);
 // the I/O goes through a `ForwardIo`: libc through FFI where it binds, else node:fs and Bun's
 // sockets (forward-node.ts, imported only then).
+import { MAX_LINE_BYTES } from "../protocol/errors.ts";
 import type { Json } from "../protocol/json.ts";
 import { formatTimestamp } from "../protocol/timestamp.ts";
+import { LINE_HEAD } from "../protocol/version.ts";
+import { firstCodePoints } from "../registry/format.ts";
 import { concatBytes } from "../system/bytes.ts";
 import { outermostClaude, type ProcFs } from "../system/claude-process.ts";
 import { libc } from "../system/libc.ts";
+import { socketPath } from "../system/socket-env.ts";
 
 /** stdin is read up to this many bytes; more → nothing is sent (DAEMON.md §10.2 step 1). */
 export const STDIN_LIMIT = 16 * 1024 * 1024;
-/** The daemon's line limit, `\n` included (PROTOCOL.md §5). */
-export const LINE_LIMIT = 1_048_576;
 /** Wall-clock budget, from process start, for the whole forwarding (DAEMON.md §10.1). */
 export const BUDGET_MS = 100;
 
@@ -69,6 +71,7 @@ const STATUS_FIELDS = [
   "context_window",
 ];
 
+/** The hook cuts `prompt` to this many code points (DAEMON.md §10.4). */
 const PROMPT_MAX = 500;
 
 const encoder = new TextEncoder();
@@ -143,17 +146,6 @@ export function messageType(input: Json, kind: Kind): "hook_event" | "status_upd
   return typeof e === "string" && e !== "" && e !== "Status" ? "hook_event" : "status_update";
 }
 
-function truncateCodePoints(s: string, max: number): string {
-  if (s.length <= max) return s; // UTF-16 length ≥ code points
-  let out = "";
-  let n = 0;
-  for (const cp of s) {
-    if (n++ === max) break;
-    out += cp;
-  }
-  return out;
-}
-
 /**
  * The two lines to send, encoded (DAEMON.md §10.2 step 7, §10.4), or null when even the reduced
  * data line exceeds the daemon's line limit.
@@ -172,22 +164,21 @@ export function buildMessage(
     data[key] = input[key];
   }
   if (kind === "hook" && typeof data.prompt === "string") {
-    data.prompt = truncateCodePoints(data.prompt, PROMPT_MAX);
+    data.prompt = firstCodePoints(data.prompt, PROMPT_MAX);
   }
   data.pid = claudePid;
   if (tmuxPane !== undefined && tmuxPane !== "") data.tmux_pane = tmuxPane;
-  const head = '{"protocol_version":{"major":1,"minor":0},"type":';
-  const connect = `${head}"connect","client_id":${JSON.stringify(
+  const connect = `${LINE_HEAD}"connect","client_id":${JSON.stringify(
     `${kind}-${String(input.session_id)}-${hookPid}`,
   )}}\n`;
   const prefix = encoder.encode(connect).length;
-  const all = encoder.encode(`${connect}${head}"${type}","data":${JSON.stringify(data)}}\n`);
-  if (all.length - prefix <= LINE_LIMIT) return all;
+  const all = encoder.encode(`${connect}${LINE_HEAD}"${type}","data":${JSON.stringify(data)}}\n`);
+  if (all.length - prefix <= MAX_LINE_BYTES) return all;
   const keep = type === "hook_event" ? HOOK_FIELDS : STATUS_FIELDS;
   const reduced: Json = {};
   for (const key of Object.keys(data)) if (keep.includes(key)) reduced[key] = data[key];
-  const less = encoder.encode(`${connect}${head}"${type}","data":${JSON.stringify(reduced)}}\n`);
-  return less.length - prefix <= LINE_LIMIT ? less : null;
+  const less = encoder.encode(`${connect}${LINE_HEAD}"${type}","data":${JSON.stringify(reduced)}}\n`);
+  return less.length - prefix <= MAX_LINE_BYTES ? less : null;
 }
 
 export interface ForwardState {
@@ -211,7 +202,7 @@ export async function debugLog(st: ForwardState, result: Result): Promise<void> 
     const ms = Math.round(performance.now());
     appendFileSync(
       p.hookLog,
-      `${formatTimestamp(Date.now())} ${st.kind} ${st.type} ${st.event} session=${truncateCodePoints(st.session, 8)} pid=${
+      `${formatTimestamp(Date.now())} ${st.kind} ${st.type} ${st.event} session=${firstCodePoints(st.session, 8)} pid=${
         st.pid ?? "none"
       } ${result} ${ms}ms\n`,
       { mode: 0o600 },
@@ -244,8 +235,7 @@ export async function forward(
   if (pid === null) return "no-claude-process";
   const payload = buildMessage(input, state.kind, pid, process.env.TMUX_PANE);
   if (payload === null) return "too-large";
-  const env = process.env.ATM_SOCKET; // same rule as socketPath() in system/paths.ts, inlined
-  const path = env !== undefined && env !== "" ? env : "/tmp/atm.sock";
+  const path = socketPath();
   let check = io.checkSocket(path);
   if (check === "unsupported") check = (await import("./forward-node.ts")).nodeForwardIo.checkSocket(path);
   if (check !== "ok") return check === "unsupported" ? "no-socket" : check;

@@ -3,8 +3,9 @@
 import * as v from "valibot";
 import type { SessionView } from "../registry/types.ts";
 import { type ErrorCode, texts } from "./errors.ts";
+import { PROTOCOL_VERSION } from "./version.ts";
 
-export const PROTOCOL_VERSION = { major: 1, minor: 0 } as const;
+export { PROTOCOL_VERSION };
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 // ---------------------------------------------------------------------------------------------

@@ -4,13 +4,7 @@ import { join } from "node:path";
 
 type Env = Record<string, string | undefined>;
 
-export const DEFAULT_SOCKET = "/tmp/atm.sock";
-
-/** `ATM_SOCKET` when set and non-empty, else `/tmp/atm.sock` (PROTOCOL.md §2.1). */
-export function socketPath(env: Env = process.env): string {
-  const s = env.ATM_SOCKET;
-  return s !== undefined && s !== "" ? s : DEFAULT_SOCKET;
-}
+export { DEFAULT_SOCKET, socketPath } from "./socket-env.ts";
 
 export function homeDir(env: Env = process.env): string {
   const h = env.HOME;

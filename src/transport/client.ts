@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 import { LineFramer } from "./framer.ts";
 
-export const PROTOCOL = { major: 1, minor: 0 } as const;
+import { PROTOCOL_VERSION } from "../protocol/version.ts";
 
 export class TimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -136,7 +136,7 @@ export class LineClient {
 
   /** Sends a message with the protocol envelope. */
   request(type: string, fields: Record<string, unknown> = {}): void {
-    this.send({ protocol_version: PROTOCOL, type, ...fields });
+    this.send({ protocol_version: PROTOCOL_VERSION, type, ...fields });
   }
 
   /** The next raw line, or null once the connection has closed. */

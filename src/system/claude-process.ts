@@ -46,10 +46,11 @@ export function readStat(fs: ProcFs, pid: number): { comm: string; ppid: number 
 }
 
 /**
- * The rule of SESSIONS.md §12.1 given the command name already read (saves a read on the walk):
- * comm is exactly `claude`, or the exe target or argv[0] satisfies is-claude-path.
+ * The rule of SESSIONS.md §12.1 given the command name already read (from /proc/<pid>/stat, which
+ * the walk and discovery read anyway): comm is exactly `claude`, or the exe target or argv[0]
+ * satisfies is-claude-path.
  */
-function claudeByProc(fs: ProcFs, pid: number, comm: string): boolean {
+export function claudeByProc(fs: ProcFs, pid: number, comm: string): boolean {
   if (comm === "claude") return true;
   const exe = exeTarget(fs, pid);
   if (exe !== null && isClaudePath(exe)) return true;

@@ -5,7 +5,7 @@
 // yields to the event loop between small batches and stops when its signal aborts.
 import { readdir } from "node:fs/promises";
 import type { DiscoveredProcess } from "../registry/types.ts";
-import { isClaudeCommand, isClaudeProcess, MAX_WALK, parsePs } from "./claude-process.ts";
+import { claudeByProc, isClaudeCommand, MAX_WALK, parsePs } from "./claude-process.ts";
 import { nodeProcFs } from "./procfs-node.ts";
 import { procCwdAsync, readProcStat, readProcStatAsync } from "./proc.ts";
 import { listPanes, paneOf } from "./tmux.ts";
@@ -38,6 +38,8 @@ export async function scanClaudeProcesses(opts: ScanOptions = {}): Promise<Disco
 interface ProcEntry {
   ppid: number;
   state: string;
+  /** The command name from /proc/<pid>/stat (Linux), for the Claude rule. */
+  comm?: string;
   claude?: boolean;
 }
 
@@ -87,7 +89,7 @@ async function scanLinux(opts: ScanOptions): Promise<DiscoveredProcess[]> {
     if (signal?.aborted) return [];
     for (const pid of pids.slice(i, i + BATCH)) {
       const st = readProcStat(pid);
-      if (st !== undefined) table.set(pid, { ppid: st.ppid, state: st.state });
+      if (st !== undefined) table.set(pid, { ppid: st.ppid, state: st.state, comm: st.comm });
     }
     await yieldToLoop();
   }
@@ -97,13 +99,13 @@ async function scanLinux(opts: ScanOptions): Promise<DiscoveredProcess[]> {
     if (e === undefined) {
       const st = readProcStat(pid);
       if (st === undefined) return undefined;
-      e = { ppid: st.ppid, state: st.state };
+      e = { ppid: st.ppid, state: st.state, comm: st.comm };
       table.set(pid, e);
     }
     return e;
   };
   const isClaude = (pid: number, e: ProcEntry): boolean => {
-    e.claude ??= isClaudeProcess(nodeProcFs, pid);
+    e.claude ??= claudeByProc(nodeProcFs, pid, e.comm ?? "");
     return e.claude;
   };
 
@@ -123,13 +125,13 @@ async function scanLinux(opts: ScanOptions): Promise<DiscoveredProcess[]> {
   ]);
   if (signal?.aborted) return [];
   const parentOf = (pid: number): number | undefined => lookup(pid)?.ppid;
+  // Exited meanwhile (now a zombie or gone): not a session to create.
+  const now = await Promise.all(claudes.map((pid) => readProcStatAsync(pid)));
   const found: DiscoveredProcess[] = [];
   for (const [i, pid] of claudes.entries()) {
     const cwd = cwds[i];
-    if (cwd === undefined) continue;
-    // Exited meanwhile (now a zombie or gone): not a session to create.
-    const st = await readProcStatAsync(pid);
-    if (st === undefined || st.state === "Z" || st.state === "X") continue;
+    const st = now[i];
+    if (cwd === undefined || st === undefined || st.state === "Z" || st.state === "X") continue;
     found.push({ pid, cwd, tmuxPane: paneOf(pid, panes, parentOf) });
   }
   return found;

@@ -1,7 +1,7 @@
 // What `atmd setup` / `atmd uninstall` do to Claude Code's settings (DAEMON.md §12), as pure
 // functions: old settings value + old stash + context → new settings value + stash action +
 // summary. No file system access here (the "is this the running executable" test is injected).
-
+import { HOOK_EVENTS, MATCHER_EVENTS } from "../protocol/claude.ts";
 import { isObject as isJsonObject, type Json } from "../protocol/json.ts";
 
 export type { Json };
@@ -75,27 +75,8 @@ export function serialiseJson(v: unknown): string {
   return `${JSON.stringify(v, null, 2).replace(/"\\u0000atmd-key:((?:[^"\\]|\\.)*)":/g, '"$1":')}\n`;
 }
 
-/** The 20 events of DAEMON.md §12.2, in table order; the first four get `"matcher":"*"`. */
-export const MATCHER_EVENTS = ["PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest"] as const;
-export const PLAIN_EVENTS = [
-  "SessionStart",
-  "Setup",
-  "UserPromptSubmit",
-  "UserPromptExpansion",
-  "PostToolBatch",
-  "Notification",
-  "Elicitation",
-  "ElicitationResult",
-  "SubagentStart",
-  "SubagentStop",
-  "PreCompact",
-  "PostCompact",
-  "Stop",
-  "StopFailure",
-  "CwdChanged",
-  "SessionEnd",
-] as const;
-export const HOOK_EVENTS: readonly string[] = [...MATCHER_EVENTS, ...PLAIN_EVENTS];
+// The events setup installs are the ones the daemon understands (DAEMON.md §12.1): one list.
+export { HOOK_EVENTS, MATCHER_EVENTS };
 
 /** Hook handler timeout in seconds (a safety net only, DAEMON.md §12.2). */
 export const HOOK_TIMEOUT = 5;

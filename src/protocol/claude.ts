@@ -4,6 +4,31 @@
 // reference's wording and the hot path allocates nothing on success.
 import { isObject, type Json } from "./json.ts";
 
+/**
+ * The 20 hook events the daemon understands (SESSIONS.md §6.3), which setup installs (DAEMON.md
+ * §12.2), in that table's order; the first four get `"matcher":"*"`.
+ */
+export const MATCHER_EVENTS = ["PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest"] as const;
+export const PLAIN_EVENTS = [
+  "SessionStart",
+  "Setup",
+  "UserPromptSubmit",
+  "UserPromptExpansion",
+  "PostToolBatch",
+  "Notification",
+  "Elicitation",
+  "ElicitationResult",
+  "SubagentStart",
+  "SubagentStop",
+  "PreCompact",
+  "PostCompact",
+  "Stop",
+  "StopFailure",
+  "CwdChanged",
+  "SessionEnd",
+] as const;
+export const HOOK_EVENTS: readonly string[] = [...MATCHER_EVENTS, ...PLAIN_EVENTS];
+
 export const MAX_SAFE = 9_007_199_254_740_991;
 export const MAX_U32 = 4_294_967_295;
 

@@ -1,7 +1,7 @@
 // One session's record (SESSIONS.md §2) and what a status line (§5.3, §5.4) or a recognised hook
 // event (§6.3, §6.4) does to it. Keys, renames, moves and publishing belong to the Registry;
 // this module only mutates a single record and reports whether git must be re-resolved.
-import type { HookData, StatusLine } from "../protocol/claude.ts";
+import { HOOK_EVENTS, type HookData, type StatusLine } from "../protocol/claude.ts";
 import type { GitInfo } from "../system/git.ts";
 import { costMicros, firstCodePoints, formatTimestamp } from "./format.ts";
 
@@ -114,12 +114,7 @@ export function applyStatusLine(s: Session, line: StatusLine, now: number, creat
 const INTERACTIVE_TOOLS = new Set(["AskUserQuestion", "EnterPlanMode", "ExitPlanMode"]);
 
 /** Every hook_event_name of §6.3; anything else is an unknown event (§6.5). */
-export const KNOWN_HOOKS: ReadonlySet<string> = new Set([
-  "PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure", "PostToolBatch",
-  "UserPromptSubmit", "UserPromptExpansion", "Stop", "StopFailure", "SessionStart", "PreCompact",
-  "PostCompact", "Setup", "SubagentStart", "SubagentStop", "Elicitation", "ElicitationResult",
-  "CwdChanged", "Notification", "SessionEnd",
-]);
+export const KNOWN_HOOKS: ReadonlySet<string> = new Set(HOOK_EVENTS);
 
 function set(s: Session, status: Status, activity: string | undefined): void {
   s.status = status;

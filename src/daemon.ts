@@ -5,6 +5,7 @@ import { linkSync, lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync }
 import { Registry } from "./registry/registry.ts";
 import type { DiscoveredProcess } from "./registry/types.ts";
 import { scanClaudeProcesses } from "./system/discovery.ts";
+import { alreadyRunning, errorCode } from "./system/error-text.ts";
 import { acquireLock, releaseLock } from "./system/lock.ts";
 import { isLogLevel, Logger, type LogLevel } from "./system/log.ts";
 import { socketPath, statePaths } from "./system/paths.ts";
@@ -140,7 +141,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   }
   if (!lock.ok) {
     const pid = lock.holder?.pid;
-    return fail(`Daemon is already running${pid === undefined ? "" : ` (PID ${pid})`}\nUse 'atmd stop' to stop it first.`);
+    return fail(alreadyRunning(pid === undefined ? "" : ` (PID ${pid})`));
   }
   const undo: Array<() => void> = [() => releaseLock(paths.lockFile)];
   const undoAll = () => {
@@ -166,10 +167,10 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
   }
   if (check.kind !== "ready") {
     undoAll();
-    if (check.kind === "running") return fail(`Daemon is already running (PID ${check.pid})\nUse 'atmd stop' to stop it first.`);
+    if (check.kind === "running") return fail(alreadyRunning(` (PID ${check.pid})`));
     if (check.kind === "foreign") return fail(`Another daemon is already listening on ${config.socket}\nUse 'atmd stop' to stop it first.`);
     if (check.kind === "busy") {
-      return fail(`Daemon is already running on ${config.socket} (it is at its connection cap)\nUse 'atmd stop' to stop it first.`);
+      return fail(alreadyRunning(` on ${config.socket} (it is at its connection cap)`));
     }
     return fail(check.message);
   }
@@ -201,7 +202,7 @@ export async function runDaemon(env: Env = process.env): Promise<number> {
     server.listen();
   } catch (e) {
     undoAll();
-    return fail(`atmd: cannot listen on ${config.socket}: ${(e as { code?: string }).code ?? (e as Error).message}`);
+    return fail(`atmd: cannot listen on ${config.socket}: ${errorCode(e)}`);
   } finally {
     process.umask(oldMask);
   }

@@ -5,6 +5,7 @@
 // 6.75 vs 6.91 ms per hook in one run, bench/hook.bench.ts style).
 import { run as runHook } from "./cli/hook.ts";
 import { usageError } from "./cli/usage.ts";
+import { errorMessage } from "./system/error-text.ts";
 
 type Runner = (args: string[]) => Promise<number>;
 
@@ -56,7 +57,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`atmd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`atmd: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

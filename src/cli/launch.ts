@@ -7,6 +7,7 @@ import { isCompiled } from "../integration/self.ts";
 import { holderAlive, readLock } from "../system/lock.ts";
 import { socketPath, statePaths } from "../system/paths.ts";
 import { probeStats } from "../transport/client.ts";
+import { alreadyRunning, errorCode } from "../system/error-text.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -24,13 +25,8 @@ export function selfCommand(): string[] {
   return isCompiled() ? [process.execPath] : [process.execPath, Bun.main];
 }
 
-function reason(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  return err.code ?? err.message ?? String(e);
-}
-
-export function alreadyRunning(pid: number): string {
-  return `Daemon is already running (PID ${pid})\nUse 'atmd stop' to stop it first.\n`;
+function runningMessage(pid: number): string {
+  return `${alreadyRunning(` (PID ${pid})`)}\n`;
 }
 
 /** `atm.log` larger than 10 MiB becomes `atm.log.1`, replacing an older one (DAEMON.md §9). */
@@ -93,12 +89,12 @@ export async function launchDetached(env: Env = process.env): Promise<number> {
   try {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    err(`atmd: cannot write ${paths.dir}: ${reason(e)}\n`);
+    err(`atmd: cannot write ${paths.dir}: ${errorCode(e)}\n`);
     return 1;
   }
   const held = readLock(paths.lockFile)?.holder;
   if (held !== undefined && holderAlive(held)) {
-    err(alreadyRunning(held.pid));
+    err(runningMessage(held.pid));
     return 1;
   }
 
@@ -108,7 +104,7 @@ export async function launchDetached(env: Env = process.env): Promise<number> {
   try {
     logFd = openSync(paths.logFile, "a", 0o600);
   } catch (e) {
-    err(`atmd: cannot write ${paths.logFile}: ${reason(e)}\n`);
+    err(`atmd: cannot write ${paths.logFile}: ${errorCode(e)}\n`);
     return 1;
   }
   let child: ReturnType<typeof spawnChild>;
@@ -120,7 +116,7 @@ export async function launchDetached(env: Env = process.env): Promise<number> {
       closeSync(nullFd);
     }
   } catch (e) {
-    err(`atmd: cannot start the daemon (${selfCommand().join(" ")}): ${reason(e)}\n`);
+    err(`atmd: cannot start the daemon (${selfCommand().join(" ")}): ${errorCode(e)}\n`);
     return 1;
   } finally {
     closeSync(logFd);
@@ -146,7 +142,7 @@ export async function launchDetached(env: Env = process.env): Promise<number> {
       // Another starter won; our child gives up on the lock or the socket probe. Wait for it so
       // nothing of ours is left behind, then report the winner.
       await waitExit(child, 5000);
-      err(alreadyRunning(p.pid));
+      err(runningMessage(p.pid));
       return 1;
     }
     if (exited()) continue;
@@ -192,12 +188,12 @@ async function childExited(
     for (;;) {
       const holder = readLock(lockFile)?.holder;
       if (holder !== undefined && holder.pid !== child.pid && holderAlive(holder)) {
-        process.stderr.write(alreadyRunning(holder.pid));
+        process.stderr.write(runningMessage(holder.pid));
         return 1;
       }
       const p = await probe(socket, 500);
       if (p.kind === "atmd" && p.pid !== child.pid) {
-        process.stderr.write(alreadyRunning(p.pid));
+        process.stderr.write(runningMessage(p.pid));
         return 1;
       }
       // No lock at all and nobody answering: nothing else won, this start simply failed.

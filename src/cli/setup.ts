@@ -41,6 +41,7 @@ import {
 import { formatTimestamp } from "../protocol/timestamp.ts";
 import { configDir, homeDir } from "../system/paths.ts";
 import { EXIT_FAILURE, EXIT_OK, parseArgs } from "./usage.ts";
+import { errorMessage } from "../system/error-text.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -125,7 +126,7 @@ function loadSettings(path: string, command: string): Loaded | string[] {
   try {
     value = parsePreservingNumbers(text);
   } catch (e) {
-    return parseError(path, command, e instanceof Error ? e.message : String(e));
+    return parseError(path, command, errorMessage(e));
   }
   if (!isObject(value)) {
     return parseError(path, command, "the top level is not a JSON object");

@@ -2,6 +2,7 @@
 // colour and width decisions, and a full-screen session (alternate screen, hidden cursor, raw
 // keys, resize) that puts the terminal back on every way out — q, Ctrl-C, signals, exceptions,
 // plain process exit.
+import { errorMessage } from "../system/error-text.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -75,7 +76,7 @@ export class FullScreen {
 
     const onFatal = (err: unknown): void => {
       this.leave();
-      process.stderr.write(`atmd: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`atmd: ${errorMessage(err)}\n`);
       process.exit(1);
     };
     process.on("uncaughtException", onFatal);

@@ -4,6 +4,7 @@
 import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { probeStats } from "../transport/client.ts";
+import { errorCode } from "./error-text.ts";
 
 export type PathCheck =
   | { kind: "ready" } // nothing there (any stale socket was removed)
@@ -14,10 +15,6 @@ export type PathCheck =
 
 export const MAX_SOCKET_PATH = process.platform === "darwin" ? 103 : 107;
 
-function reason(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  return err.code ?? err.message ?? String(e);
-}
 
 /** Asks whatever listens at `path` for `stats`: its pid, `busy` (an atmd at its cap), or null. */
 export async function askPid(path: string, timeoutMs: number): Promise<number | "busy" | null> {
@@ -36,9 +33,9 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     // A file where a directory should be: the parent directory cannot be created.
-    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${reason(e)}` };
+    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${errorCode(e)}` };
     if (code !== "ENOENT") {
-      return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
+      return { kind: "refused", message: `atmd: cannot check ${path}: ${errorCode(e)}` };
     }
   }
   if (st === undefined) {
@@ -46,7 +43,7 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (e) {
-      return { kind: "refused", message: `atmd: cannot create directory ${dir}: ${reason(e)}` };
+      return { kind: "refused", message: `atmd: cannot create directory ${dir}: ${errorCode(e)}` };
     }
     return { kind: "ready" };
   }
@@ -68,9 +65,9 @@ export async function checkSocketPath(path: string): Promise<PathCheck> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     // A file where a directory should be: the parent directory cannot be created.
-    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${reason(e)}` };
+    if (code === "ENOTDIR") return { kind: "refused", message: `atmd: cannot create directory ${dirname(path)}: ${errorCode(e)}` };
     if (code !== "ENOENT") {
-      return { kind: "refused", message: `atmd: cannot check ${path}: ${reason(e)}` };
+      return { kind: "refused", message: `atmd: cannot check ${path}: ${errorCode(e)}` };
     }
   }
   return { kind: "ready" };
@@ -93,7 +90,7 @@ async function probeConnect(path: string, ms: number): Promise<"live" | "refused
     if (code === "ECONNREFUSED") return "refused";
     // A connect that hangs means a live but busy listener (full backlog): never unlink it.
     if (code === "ETIMEDOUT") return "live";
-    return reason(e);
+    return errorCode(e);
   } finally {
     clearTimeout(timer);
   }

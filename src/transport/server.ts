@@ -18,6 +18,7 @@ import type { Logger } from "../system/log.ts";
 import { Broadcaster } from "./broadcast.ts";
 import { LineFramer } from "./framer.ts";
 import { OutboundQueue } from "./outbound.ts";
+import { errorMessage } from "../system/error-text.ts";
 
 export interface Timeouts {
   handshakeMs: number;
@@ -214,7 +215,7 @@ export class Server {
   discoverInBackground(): void {
     void this.runDiscovery().then(
       (r) => this.opts.log.info(`discovery: ${r.discovered} new session${r.discovered === 1 ? "" : "s"}, ${r.failed} failed`),
-      (err: unknown) => this.opts.log.warn(`discovery failed: ${errorText(err)}`),
+      (err: unknown) => this.opts.log.warn(`discovery failed: ${errorMessage(err)}`),
     );
   }
 
@@ -245,10 +246,10 @@ export class Server {
       fn();
     } catch (err) {
       // A bug must cost one connection, never the daemon (PROTOCOL.md §9, internal_error).
-      this.opts.log.error(`internal error in ${what} handler: ${errorText(err)}`);
+      this.opts.log.error(`internal error in ${what} handler: ${errorMessage(err)}`);
       const c = socket.data;
       if (c?.open) {
-        this.sendError(c, texts.internalError(errorText(err)), "internal_error");
+        this.sendError(c, texts.internalError(errorMessage(err)), "internal_error");
         this.closeConnection(c);
       } else if (!c) {
         socket.terminate();
@@ -355,8 +356,8 @@ export class Server {
       if (c.state === "accepted") this.handshake(c, parsed);
       else this.afterHandshake(c, parsed);
     } catch (err) {
-      this.opts.log.error(`connection ${c.number}: internal error: ${errorText(err)}`);
-      this.sendError(c, texts.internalError(errorText(err)), "internal_error");
+      this.opts.log.error(`connection ${c.number}: internal error: ${errorMessage(err)}`);
+      this.sendError(c, texts.internalError(errorMessage(err)), "internal_error");
       this.closeConnection(c);
     }
   }
@@ -475,7 +476,7 @@ export class Server {
         if (c.open && !this.stopping) this.reply(c, daemon.discoveryComplete(r.discovered, r.failed));
       },
       (err: unknown) => {
-        this.opts.log.warn(`discovery failed: ${errorText(err)}`);
+        this.opts.log.warn(`discovery failed: ${errorMessage(err)}`);
         if (c.open && !this.stopping) this.reply(c, daemon.discoveryComplete(0, 0));
       },
     ).finally(() => {
@@ -576,7 +577,7 @@ export class Server {
           this.afterFlush(c);
         }
       } catch (err) {
-        this.opts.log.error(`sweep: ${errorText(err)}`);
+        this.opts.log.error(`sweep: ${errorMessage(err)}`);
       }
     }
   }
@@ -619,6 +620,4 @@ function optional<T>(x: T | undefined): T[] {
   return x === undefined ? [] : [x];
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+

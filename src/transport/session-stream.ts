@@ -5,6 +5,7 @@
 // * `SessionSet`: the client's copy of the registry, kept by applying session_list /
 //   session_updated / session_removed the way the reference TUI does (SESSIONS.md §15).
 import { LineClient, TimeoutError } from "./client.ts";
+import { errorMessage } from "../system/error-text.ts";
 
 export const CLIENT_ID = "atmd-cli";
 export const CONNECT_TIMEOUT_MS = 1000;
@@ -39,7 +40,7 @@ export function failureMessage(e: unknown, socket: string): string {
     if (e.kind === "timeout") return `atmd: the daemon on ${socket} did not answer in time; check it with 'atmd status'.`;
     return `atmd: ${e.message}`;
   }
-  return `atmd: ${e instanceof Error ? e.message : String(e)}`;
+  return `atmd: ${errorMessage(e)}`;
 }
 
 function parse(line: string): Record<string, unknown> | null {
@@ -60,7 +61,7 @@ export async function connectCli(
   try {
     client = await LineClient.connect(socket, { timeoutMs: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS });
   } catch (e) {
-    throw new DaemonError("down", e instanceof Error ? e.message : String(e));
+    throw new DaemonError("down", errorMessage(e));
   }
   try {
     client.request("connect", { client_id: CLIENT_ID });

@@ -1,7 +1,7 @@
 // `atmd stop` (DAEMON.md §5.2): find the daemon as `status` does, SIGTERM it, and wait (checking
 // every 100 ms, at most 5 s) until it is gone — a zombie counts as gone, and so does a pid that
 // now belongs to a different process (start time changed).
-import { processRunning, processStartTime } from "../system/lock.ts";
+import { processStartTime, sameProcess } from "../system/lock.ts";
 import { findDaemon } from "./status.ts";
 import { parseArgs } from "./usage.ts";
 
@@ -27,11 +27,7 @@ export async function run(args: string[], env: Env = process.env): Promise<numbe
     process.stderr.write(`Failed to send SIGTERM to process ${pid}\n`);
     return 1;
   }
-  const gone = () => {
-    if (!processRunning(pid)) return true;
-    const now = processStartTime(pid);
-    return startTime !== undefined && now !== undefined && now !== startTime;
-  };
+  const gone = () => !sameProcess(pid, startTime);
   const deadline = performance.now() + STOP_TIMEOUT_MS;
   for (;;) {
     if (gone()) {

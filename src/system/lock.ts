@@ -35,11 +35,19 @@ export function readLock(path: string): { text: string; holder: LockHolder | und
   }
 }
 
+/**
+ * Whether `pid` still runs as the process that had `startTime` (one /proc read). Without /proc, or
+ * with no recorded start time, liveness alone decides.
+ */
+export function sameProcess(pid: number, startTime: number | undefined): boolean {
+  const v = verifyPid(pid);
+  if (!v.verified) return false;
+  return startTime === undefined || v.startTime === undefined || v.startTime === startTime;
+}
+
 /** Whether the holder recorded in a lock is that very process, still running. */
 export function holderAlive(holder: LockHolder | undefined): boolean {
-  if (!holder || !processRunning(holder.pid)) return false;
-  const start = processStartTime(holder.pid);
-  return start !== undefined && (!hasProc() || start === holder.startTime);
+  return holder !== undefined && sameProcess(holder.pid, holder.startTime);
 }
 
 export type LockResult = { ok: true } | { ok: false; holder: LockHolder | undefined };

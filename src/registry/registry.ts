@@ -6,6 +6,7 @@ import { parseHookData, parseStatusLine } from "../protocol/claude.ts";
 import type { HookData } from "../protocol/claude.ts";
 import { sameGitInfo } from "../system/git.ts";
 import type { GitInfo } from "../system/git.ts";
+import { ancestors } from "../system/proc.ts";
 import { mapAgentType } from "./models.ts";
 import { applyHook, applyStatusLine, KNOWN_HOOKS, newSession, touch } from "./session.ts";
 import type { Session } from "./session.ts";
@@ -431,7 +432,7 @@ export class Registry implements SessionRegistry {
       i++;
       if (e.parentPid === child.pid || parent.id === child.id) continue;
       if (e.parentStartTime !== undefined && this.sys.startTime(e.parentPid) !== e.parentStartTime) continue;
-      chain ??= this.ancestors(child.pid);
+      chain ??= ancestors(child.pid, SUBAGENT_ANCESTORS, (p) => this.sys.parentPid(p));
       if (!chain.includes(e.parentPid)) continue;
       this.pendingSubagents.splice(i - 1, 1);
       if (!parent.childSessionIds.includes(child.id)) parent.childSessionIds.push(child.id);
@@ -441,18 +442,5 @@ export class Registry implements SessionRegistry {
       events.push({ type: "session_updated", session: toView(child, now) });
       return;
     }
-  }
-
-  private ancestors(pid: number): number[] {
-    const out: number[] = [];
-    let p = pid;
-    while (out.length < SUBAGENT_ANCESTORS) {
-      const pp = this.sys.parentPid(p);
-      if (pp === undefined) break;
-      out.push(pp);
-      if (pp <= 1) break;
-      p = pp;
-    }
-    return out;
   }
 }

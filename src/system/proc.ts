@@ -57,13 +57,17 @@ export function startTime(pid: number): number | undefined {
 
 /**
  * Up to `max` ancestors of `pid` (parent first), stopping after a pid ≤ 1 or at an unreadable
- * process. Used by subagent correlation and by the Claude-process walk.
+ * process (`parentOf` undefined). The registry's subagent correlation passes its System's lookup.
  */
-export function ancestors(pid: number, max: number): number[] {
+export function ancestors(
+  pid: number,
+  max: number,
+  parentOf: (pid: number) => number | undefined = parentPid,
+): number[] {
   const out: number[] = [];
   let p = pid;
   while (out.length < max) {
-    const pp = parentPid(p);
+    const pp = parentOf(p);
     if (pp === undefined) break;
     out.push(pp);
     if (pp <= 1) break;

@@ -3,7 +3,7 @@
 // the I/O goes through a `ForwardIo`: libc through FFI where it binds, else node:fs and Bun's
 // sockets (forward-node.ts, imported only then).
 import { MAX_LINE_BYTES } from "../protocol/errors.ts";
-import type { Json } from "../protocol/json.ts";
+import { type Json, parseJsonObject } from "../protocol/json.ts";
 import { formatTimestamp } from "../protocol/timestamp.ts";
 import { LINE_HEAD } from "../protocol/version.ts";
 import { firstCodePoints } from "../registry/format.ts";
@@ -130,13 +130,7 @@ export async function readStdin(
 
 /** Parses stdin bytes; the object, or null for anything that is not a JSON object. */
 export function parseObject(bytes: Uint8Array): Json | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return null;
-  }
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null;
+  return parseJsonObject(new TextDecoder().decode(bytes));
 }
 
 /** `hook_event` when `hook_event_name` is a non-empty string other than `Status` (§10.2 step 5). */

@@ -7,3 +7,14 @@ export type Json = Record<string, unknown>;
 export function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
+
+/** The object a JSON text holds, or null for invalid JSON and anything that is not an object. */
+export function parseJsonObject(text: string): Json | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return isObject(v) ? v : null;
+}

@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import type { SessionView } from "../registry/types.ts";
 import { type ErrorCode, texts } from "./errors.ts";
+import { isObject } from "./json.ts";
 import { PROTOCOL_VERSION } from "./version.ts";
 
 export { PROTOCOL_VERSION };
@@ -103,21 +104,21 @@ function jsonErrorDetail(err: unknown): string {
 
 /** The ordered checks of PROTOCOL.md §4.2 / §4.4 on a parsed JSON value. */
 export function classify(value: unknown): LineResult {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  if (!isObject(value)) {
     return { kind: "invalid", message: texts.invalidMessage("expected a JSON object") };
   }
-  const obj = value as Record<string, unknown>;
+  const obj = value;
   const pv = obj.protocol_version;
   if (pv === undefined) {
     return { kind: "invalid", message: texts.invalidMessage("missing field `protocol_version`") };
   }
-  if (typeof pv !== "object" || pv === null || Array.isArray(pv)) {
+  if (!isObject(pv)) {
     return {
       kind: "invalid",
       message: texts.invalidMessage("invalid type for `protocol_version`: expected an object {major, minor}"),
     };
   }
-  const { major, minor } = pv as Record<string, unknown>;
+  const { major, minor } = pv;
   if (major === undefined) return { kind: "invalid", message: texts.invalidMessage("missing field `major`") };
   if (minor === undefined) return { kind: "invalid", message: texts.invalidMessage("missing field `minor`") };
   if (!isUint16(major) || !isUint16(minor)) {

@@ -4,8 +4,9 @@
 //   back-off (1 s doubling to 30 s), subscribes again and hands every received line on;
 // * `SessionSet`: the client's copy of the registry, kept by applying session_list /
 //   session_updated / session_removed the way the reference TUI does (SESSIONS.md §15).
-import { LineClient, TimeoutError } from "./client.ts";
+import { parseJsonObject } from "../protocol/json.ts";
 import { errorMessage } from "../system/error-text.ts";
+import { LineClient, TimeoutError } from "./client.ts";
 
 export const CLIENT_ID = "atmd-cli";
 export const CONNECT_TIMEOUT_MS = 1000;
@@ -43,14 +44,6 @@ export function failureMessage(e: unknown, socket: string): string {
   return `atmd: ${errorMessage(e)}`;
 }
 
-function parse(line: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Connects and handshakes; returns the client and the raw `connected` line. */
 export async function connectCli(
@@ -66,7 +59,7 @@ export async function connectCli(
   try {
     client.request("connect", { client_id: CLIENT_ID });
     const line = await readLine(client, opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
-    const m = parse(line);
+    const m = parseJsonObject(line);
     if (m?.type !== "connected") {
       const what = m?.type === "rejected" || m?.type === "error" ? String(m.reason ?? m.message) : "an unexpected reply";
       throw new DaemonError("unexpected", `the daemon on ${socket} refused the connection: ${what}`);
@@ -108,7 +101,7 @@ export async function requestOnce(
     const deadline = performance.now() + replyTimeoutMs;
     for (;;) {
       const line = await readLine(client, Math.max(1, deadline - performance.now()));
-      const m = parse(line);
+      const m = parseJsonObject(line);
       if (m?.type === replyType) {
         client.request("disconnect");
         return { line, message: m };
@@ -167,7 +160,7 @@ export class SessionStream {
       return;
     }
     this.client = client;
-    this.handlers.onLine(connectedLine, parse(connectedLine));
+    this.handlers.onLine(connectedLine, parseJsonObject(connectedLine));
     client.request("subscribe", this.opts.sessionId === undefined ? {} : { session_id: this.opts.sessionId });
     this.inOutage = false;
     this.delay = this.opts.initialBackoffMs ?? BACKOFF_INITIAL_MS;
@@ -225,7 +218,7 @@ export class SessionStream {
         return;
       }
       if (line === null || this.stopped) return;
-      const m = parse(line);
+      const m = parseJsonObject(line);
       this.handlers.onLine(line, m);
       if (m?.type === "session_list") subscribed = true;
       // A refused subscription (too many subscribers) leaves us connected but deaf: drop the

@@ -1,7 +1,8 @@
 // Session ordering for the client commands (DAEMON.md §6): grouped by project (groups ordered by
 // their newest session), newest `started_at` first inside a group, and each linked subagent right
 // under its parent (SESSIONS.md §14), indented. Pure.
-import { lastPathComponent } from "../../registry/format.ts";
+import { isObject } from "../../protocol/json.ts";
+import { idShort, lastPathComponent } from "../../registry/format.ts";
 import type { SessionView } from "../../registry/types.ts";
 
 export type StatusFilter = "working" | "idle" | "attention";
@@ -124,8 +125,8 @@ export function countSessions(views: Iterable<SessionView>): Counts {
  * never breaks the table. Only `id` is required; anything else unusable → null.
  */
 export function toView(raw: unknown): SessionView | null {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return null;
-  const r = raw as Record<string, unknown>;
+  if (!isObject(raw)) return null;
+  const r = raw;
   if (typeof r.id !== "string") return null;
   const str = (k: string, d: string): string => (typeof r[k] === "string" ? (r[k] as string) : d);
   const num = (k: string): number => (typeof r[k] === "number" && Number.isFinite(r[k]) ? (r[k] as number) : 0);
@@ -135,7 +136,7 @@ export function toView(raw: unknown): SessionView | null {
   const pct = num("context_percentage");
   const v: SessionView = {
     id: r.id,
-    id_short: str("id_short", [...r.id].slice(0, 8).join("")),
+    id_short: str("id_short", idShort(r.id)),
     agent_type: str("agent_type", "main"),
     model: str("model", "Unknown"),
     status,

@@ -1,5 +1,6 @@
 // `atmd stats` for people (DAEMON.md §6): the `stats` reply (PROTOCOL.md §13) as `key: value`
 // lines, nested objects flattened with dots (`counters.<name>: …`). Pure.
+import { isObject } from "../../protocol/json.ts";
 import { sanitize } from "./text.ts";
 
 function scalar(v: unknown): string {
@@ -17,8 +18,8 @@ export function statsLines(reply: Record<string, unknown>): string[] {
       const pv = v as { major?: unknown; minor?: unknown } | null;
       if (k === "protocol_version" && typeof pv?.major === "number" && typeof pv.minor === "number") {
         lines.push(`${key}: ${pv.major}.${pv.minor}`);
-      } else if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-        walk(v as Record<string, unknown>, `${key}.`);
+      } else if (isObject(v)) {
+        walk(v, `${key}.`);
       } else {
         lines.push(`${key}: ${scalar(v)}`);
       }

@@ -490,9 +490,8 @@ export class Server {
   private runDiscovery(): Promise<{ discovered: number; failed: number }> {
     const run = this.discoveryChain.then(async () => {
       const procs = await this.opts.scan();
-      const { registry } = this.opts;
-      const fresh = procs.filter((p) => !registry.hasPid(p.pid));
-      const result = registry.discovered(fresh, this.opts.now());
+      // registry.discovered skips pids it already tracks.
+      const result = this.opts.registry.discovered(procs, this.opts.now());
       this.publish(result.events);
       return { discovered: result.discovered, failed: result.failed };
     });
